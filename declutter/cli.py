@@ -1,0 +1,437 @@
+"""The ``declutter`` command line: argument parsing and wiring only.
+
+Every command calls the library and turns a :class:`~declutter.errors.DeclutterError` into a
+one-line message on stderr and an exit code: 0 success, 1 bad data or model (including some
+inputs failing in a batch), 2 usage, 130 interrupted, 141 output closed early (``| head``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from declutter import batch
+from declutter.errors import DeclutterError, UsageError
+
+app = typer.Typer(
+    name="declutter",
+    help="Keep the main content of plain-text web page dumps, dropping menus, share bars, "
+    "related links, cookie banners and footers. Lines are kept byte-identical and in order.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options shared by several commands, defined once.
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model file from `declutter train` (default: the shipped model). "
+        "Loading a model unpickles it: use only model files you trust.",
+        dir_okay=False,
+    ),
+]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help="Content probability from which a line is kept, in (0, 1). Lower keeps more "
+        "(recall), higher keeps less (precision). Default: the model's, chosen in training.",
+    ),
+]
+SmoothingOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Cost of switching between content and chrome when decoding a page; 0 decides "
+        "each line alone. Default: the model's.",
+        min=0.0,
+    ),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress, warnings or summary on stderr.")
+]
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"declutter: {message}\n")
+    sys.stderr.flush()
+
+
+def _run(body: Callable[[], int]) -> None:
+    """Run a command body, mapping errors to messages and exit codes."""
+    try:
+        code = body()
+    except DeclutterError as exc:
+        _err(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head -1`): stop quietly, like other Unix filters.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_PIPE) from None
+    raise typer.Exit(code)
+
+
+class _Reporter(batch.Reporter):
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty() and not quiet
+        self.shown = False
+
+    def progress(self, done: int, total: int | None) -> None:
+        if self.tty:
+            of = f"/{total}" if total else ""
+            sys.stderr.write(f"\rdeclutter: {done}{of} cleaned")
+            sys.stderr.flush()
+            self.shown = True
+
+    def _line(self, message: str) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            self.shown = False
+        _err(message)
+
+    def failure(self, message: str) -> None:
+        self._line(message)
+
+    def warning(self, message: str) -> None:
+        if not self.quiet:
+            self._line(f"warning: {message}")
+
+    def flagged(self, name: str, share: float) -> None:
+        if not self.quiet:
+            self._line(f"flagged: {name} kept {share:.1%} of its text")
+
+    def done(self, summary: batch.RunSummary, verbose: bool) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+        if summary.failures:
+            _err(f"{len(summary.failures)} input(s) failed:")
+            for message in summary.failures:
+                sys.stderr.write(f"  {message}\n")
+        if self.quiet or not (verbose or summary.failures or summary.flagged):
+            return
+        dropped = summary.lines - summary.kept_lines
+        _err(
+            f"{summary.files} file(s), {summary.pages} page(s): kept {summary.kept_lines} "
+            f"line(s), dropped {dropped}; {summary.flagged} page(s) flagged"
+            + (f", {summary.dropped} dropped" if summary.dropped else "")
+        )
+
+
+@app.command()
+def clean(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files or folders to clean; none or '-' reads standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file, or folder when cleaning a folder or several inputs "
+            "(same relative names). Default: standard output. Never overwrites an input.",
+        ),
+    ] = None,
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help="Inputs are JSON Lines, one page per record (.jsonl or .jsonl.gz; gzip is "
+            "detected). The field is cleaned; other fields and record order are kept.",
+        ),
+    ] = False,
+    field: Annotated[
+        str, typer.Option("--field", help="JSON Lines field holding the page text.")
+    ] = "text",
+    output_field: Annotated[
+        str | None,
+        typer.Option(
+            "--output-field",
+            help="Write the cleaned text to this field and keep the original field as is.",
+        ),
+    ] = None,
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            "--glob",
+            help="File pattern when walking folders (default *.txt, or *.jsonl and "
+            "*.jsonl.gz with --jsonl).",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes; output is identical to --jobs 1."
+        ),
+    ] = 1,
+    scores: Annotated[
+        str | None,
+        typer.Option(
+            "--scores",
+            help="Write per-line scores instead of text: 'tsv' (line, probability, keep, "
+            "text) or 'jsonl'. Unscored lines (blank, no words) have no probability.",
+        ),
+    ] = None,
+    flag_below: Annotated[
+        float,
+        typer.Option(
+            "--flag-below",
+            min=0.0,
+            max=1.0,
+            help="Report pages that keep less than this share of their characters "
+            "(nearly everything judged chrome). 0 turns the check off.",
+        ),
+    ] = 0.05,
+    drop_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--drop-flagged", help="Write nothing for flagged pages (files or records)."
+        ),
+    ] = False,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of inputs (a UTF-16 byte-order mark wins).")
+    ] = "utf-8",
+    errors: Annotated[
+        str,
+        typer.Option(
+            help="Undecodable bytes: 'surrogateescape' keeps them byte for byte, 'replace' "
+            "writes U+FFFD, 'strict' fails the file."
+        ),
+    ] = "surrogateescape",
+    quiet: QuietOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Always print the run summary.")
+    ] = False,
+) -> None:
+    """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order."""
+
+    def body() -> int:
+        from declutter.clean import Cleaner  # noqa: PLC0415 - keep --help fast
+        from declutter.model import load_model  # noqa: PLC0415
+        from declutter.textio import check_codec  # noqa: PLC0415
+
+        if scores is not None and scores not in batch.SCORE_FORMATS:
+            raise UsageError(f"--scores must be 'tsv' or 'jsonl', not {scores!r}")
+        if drop_flagged and flag_below <= 0:
+            raise UsageError("--drop-flagged needs --flag-below above 0")
+        if (output_field or field != "text") and not jsonl:
+            raise UsageError("--field and --output-field apply to --jsonl input only")
+        check_codec(encoding, errors)
+        options = batch.Options(
+            encoding=encoding,
+            errors=errors,
+            field=field,
+            output_field=output_field,
+            scores=scores,
+            flag_below=flag_below,
+            drop_flagged=drop_flagged,
+        )
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        patterns = [glob] if glob else list(batch.JSONL_PATTERNS if jsonl else [batch.TEXT_PATTERN])
+        suffix = f".scores.{scores}" if scores else ""
+        the_plan = batch.plan(inputs or [], output, patterns, suffix)
+        reporter = _Reporter(quiet)
+        stdout = sys.stdout.buffer
+        if jsonl:
+            summary = batch.clean_jsonl_jobs(
+                [batch.JsonlJob(n, s, t) for n, s, t in the_plan.pairs],
+                cleaner,
+                options,
+                jobs,
+                reporter,
+                stdin=sys.stdin.buffer,
+                stdout=stdout,
+            )
+        else:
+            text_jobs = [
+                batch.TextJob(n, s, t, data=sys.stdin.buffer.read() if s is None else None)
+                for n, s, t in the_plan.pairs
+            ]
+            summary = batch.clean_text_jobs(text_jobs, cleaner, options, jobs, reporter, stdout)
+        reporter.done(summary, verbose)
+        return EXIT_OK if summary.ok else EXIT_DATA
+
+    _run(body)
+
+
+@app.command()
+def explain(
+    file: Annotated[
+        str, typer.Argument(help="A page dump to explain ('-' for standard input).")
+    ],
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    top: Annotated[
+        int, typer.Option(min=1, help="Features to show per direction for each line.")
+    ] = 3,
+) -> None:
+    """Show, for each line, its content probability, the decision, and the features that
+    pushed it most toward content (+) or chrome (-)."""
+
+    def body() -> int:
+        from declutter.clean import Cleaner  # noqa: PLC0415
+        from declutter.explain import explain_page, format_explanation  # noqa: PLC0415
+        from declutter.model import load_model  # noqa: PLC0415
+        from declutter.textio import decode, read_bytes  # noqa: PLC0415
+
+        data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
+        text = decode(data, file).text
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        for row in explain_page(cleaner, text, top):
+            sys.stdout.write(format_explanation(row) + "\n")
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Labelled pages: folders (searched recursively) or files; NAME.txt + "
+            "NAME.clean.txt pairs and .jsonl/.jsonl.gz files (see training_data/README.md).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the model (.joblib).")
+    ],
+    c: Annotated[
+        float, typer.Option("--C", min=1e-6, help="Inverse regularization of the line stage.")
+    ] = 1.0,
+    context_c: Annotated[
+        float,
+        typer.Option("--context-C", min=1e-6, help="Inverse regularization of the context stage."),
+    ] = 1.0,
+) -> None:
+    """Fit a model from labelled pages and print a one-screen summary."""
+
+    def body() -> int:
+        from declutter.data import load_pages  # noqa: PLC0415
+        from declutter.train import DeclutterTrainer  # noqa: PLC0415
+        from declutter.train import train as fit  # noqa: PLC0415
+
+        if output.is_dir():
+            raise UsageError(f"--output {output} is a folder; give a file name")
+        pages = load_pages(data)
+        model, report = fit(pages, DeclutterTrainer(C=c, context_C=context_c))
+        sha = model.save(output)
+        lines = [
+            f"pages            {report.pages}",
+            f"lines            {report.lines} ({report.rows} scored)",
+            f"class balance    {report.content_rows} content / {report.chrome_rows} chrome rows"
+            f" ({report.content_rows / max(report.rows, 1):.1%} content)",
+            f"cross-val lines  precision {report.cv_line_precision:.3f}  recall "
+            f"{report.cv_line_recall:.3f}  F1 {report.cv_line_f1:.3f}"
+            "  (line stage, cross-fitted lexicon)",
+            f"decoder          threshold {report.threshold:.2f}  smoothing {report.smoothing:.1f}"
+            f"  (training page word F1 {report.train_page_f1:.3f})",
+            f"time             {report.seconds:.1f} s",
+            f"model            {output} (sha256 {sha[:16]}...)",
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    data: Annotated[
+        list[Path],
+        typer.Argument(help="Labelled pages, as for `declutter train`.", show_default=False),
+    ],
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+) -> None:
+    """Score a model on labelled pages: line precision/recall/F1 of the content class and mean
+    per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it)."""
+
+    def body() -> int:
+        from declutter.clean import Cleaner  # noqa: PLC0415
+        from declutter.data import iter_pages  # noqa: PLC0415
+        from declutter.evaluate import evaluate  # noqa: PLC0415
+        from declutter.model import load_model  # noqa: PLC0415
+
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        result = evaluate(cleaner, iter_pages(data))
+        if result.overall.pages == 0:
+            raise DeclutterError("no labelled pages found")
+        header = f"{'slice':<24}{'pages':>7}{'word P':>9}{'word R':>9}{'word F1':>9}"
+        header += f"{'line P':>9}{'line R':>9}{'line F1':>9}"
+        rows = [header]
+        slices = [("all", result.overall)]
+        slices += [(f"type {k}", v) for k, v in sorted(result.by_type.items())]
+        slices += [(f"style {k}", v) for k, v in sorted(result.by_style.items())]
+        for name, tally in slices:
+            s = tally.summary()
+            rows.append(
+                f"{name:<24}{int(s['pages']):>7}{s['word_precision']:>9.3f}"
+                f"{s['word_recall']:>9.3f}{s['word_f1']:>9.3f}{s['line_precision']:>9.3f}"
+                f"{s['line_recall']:>9.3f}{s['line_f1']:>9.3f}"
+            )
+        sys.stdout.write("\n".join(rows) + "\n")
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command()
+def corpus(
+    datasets: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder holding wcxb/ and readability/ (e.g. ../shared/datasets).",
+            file_okay=False,
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Cache folder for the labelled corpus.")
+    ] = Path(".cache/corpus"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Build labelled JSON Lines corpora from HTML pages with gold text (needs the [corpus]
+    extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest."""
+
+    def body() -> int:
+        from declutter.corpus import build_all  # noqa: PLC0415
+
+        for name, counts in build_all(datasets, output, jobs).items():
+            sys.stdout.write(
+                f"{output / name}: {counts['records']} dumps of {counts['pages']} pages"
+                f" ({counts['dropped_low_coverage']} dropped for low gold coverage)\n"
+            )
+        return EXIT_OK
+
+    _run(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,393 @@
+"""Apply a trained model with numpy alone, and save or load it.
+
+A model is a lexicon and two logistic regressions exported from scikit-learn (see
+:mod:`declutter.train`):
+
+1. a *lexicon*: for every hashed lexical bucket, the smoothed log-odds that a line holding it
+   is content, learned from the training pages; each row gets the mean (and for words the
+   minimum and maximum) of its buckets' log-odds per namespace;
+2. a *line* stage over the standardized dense features and those lexical columns;
+3. a *context* stage over each row's line-stage logit, its neighbours' logits, windowed means,
+   how much likely content lies before and after it in the page, and a few dense features.
+
+Both are stored as plain numpy arrays (scaler statistics, coefficients, intercepts) with
+metadata, in a joblib file. Cleaning never imports scikit-learn: importing it costs ~2 s, and a
+pipeline step must start in well under a second (issue 4).
+
+Loading a model unpickles it: only load model files you trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from declutter.errors import ModelError
+from declutter.features import FEATURE_NAMES, LEX_NAMESPACES, N_HASH, Features
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+FORMAT = "declutter-model"
+FORMAT_VERSION = 1
+DEFAULT_MODEL_NAME = "default.joblib"
+
+LEX_FEATURES = (
+    "lex_word_mean",
+    "lex_word_min",
+    "lex_word_max",
+    "lex_bigram_mean",
+    "lex_first",
+    "lex_line",
+)
+LINE_NAMES: tuple[str, ...] = FEATURE_NAMES + LEX_FEATURES
+LOGIT_CLIP = 8.0  # line-stage logits are clipped before context features: |z| > 8 is certain
+OUTSIDE_LOGIT = -4.0  # a neighbour beyond the page edge looks like chrome: pages end in chrome
+CONTEXT_OFFSETS = (-5, -3, -2, -1, 1, 2, 3, 5)
+CONTEXT_WINDOWS = (2, 5, 12, 30)
+CONTEXT_DENSE = (
+    "log_units",
+    "ends_terminal",
+    "function_density",
+    "ui_density",
+    "log_repeats",
+    "rel_position",
+    "blank_before",
+)
+CONTEXT_NAMES: tuple[str, ...] = (
+    ("logit",)
+    + tuple(f"logit@{off:+d}" for off in CONTEXT_OFFSETS)
+    + tuple(f"logit~{w}" for w in CONTEXT_WINDOWS)
+    + (
+        "logit_max_before_5",
+        "logit_max_after_5",
+        "content_words_before",
+        "content_words_after",
+        "page_mean_logit",
+        "page_share_positive",
+        "logit_minus_page_max",
+    )
+    + CONTEXT_DENSE
+)
+
+
+def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
+    """Probability from log-odds."""
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def _page_bounds(features: Features) -> tuple[I64, I64]:
+    sizes = np.diff(features.page_rows)
+    lo = np.repeat(features.page_rows[:-1], sizes)
+    hi = np.repeat(features.page_rows[1:], sizes)
+    return lo, hi
+
+
+def _shifted(values: F32, offset: int, lo: I64, hi: I64, fill: float) -> F32:
+    target = np.arange(len(values)) + offset
+    ok = (target >= lo) & (target < hi)
+    out = np.full(len(values), fill, dtype=np.float32)
+    out[ok] = values[target[ok]]
+    return out
+
+
+def _windowed(values: F32, half: int, lo: I64, hi: I64) -> F32:
+    cs = np.zeros(len(values) + 1, dtype=np.float64)
+    np.cumsum(values, out=cs[1:])
+    i = np.arange(len(values))
+    a = np.maximum(i - half, lo)
+    b = np.minimum(i + half + 1, hi)
+    return ((cs[b] - cs[a]) / (b - a)).astype(np.float32)
+
+
+def lexical_columns(
+    rows: tuple[I64, ...], values: tuple[F32, ...], n_rows: int
+) -> F32:
+    """Per-row lexical features (:data:`LEX_FEATURES`) from each namespace's occurrences.
+
+    ``rows[k]`` (ascending) and ``values[k]`` are the row and lexicon log-odds of every
+    occurrence in namespace ``k`` of :data:`LEX_NAMESPACES`. Rows without occurrences get 0.
+    """
+    out = np.zeros((n_rows, len(LEX_FEATURES)), dtype=np.float32)
+    col = 0
+    for k, name in enumerate(LEX_NAMESPACES):
+        r, v = rows[k], values[k]
+        count = np.bincount(r, minlength=n_rows)
+        total = np.bincount(r, weights=v, minlength=n_rows)
+        out[:, col] = np.divide(total, count, out=np.zeros(n_rows), where=count > 0)
+        col += 1
+        if name == "word" and len(r):
+            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+            present = r[starts]
+            out[present, col] = np.minimum.reduceat(v, starts)
+            out[present, col + 1] = np.maximum.reduceat(v, starts)
+            col += 2
+        elif name == "word":
+            col += 2
+    return out
+
+
+def context_features(logit: F32, features: Features) -> F32:
+    """The context stage's inputs (columns named by :data:`CONTEXT_NAMES`)."""
+    z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
+    lo, hi = _page_bounds(features)
+    page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
+    n_pages = len(features.page_rows) - 1
+    cols = [z]
+    cols.extend(_shifted(z, off, lo, hi, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
+    cols.extend(_windowed(z, half, lo, hi) for half in CONTEXT_WINDOWS)
+    before = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
+    after = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
+    for off in range(1, 6):
+        before = np.maximum(before, _shifted(z, -off, lo, hi, OUTSIDE_LOGIT))
+        after = np.maximum(after, _shifted(z, off, lo, hi, OUTSIDE_LOGIT))
+    cols.extend([before, after])
+    # Expected content words before and after the row, as shares of the page's expected total.
+    mass = sigmoid(z) * features.row_words
+    cs = np.zeros(len(z) + 1, dtype=np.float64)
+    np.cumsum(mass, out=cs[1:])
+    total = cs[hi] - cs[lo]
+    i = np.arange(len(z))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols.append(np.where(total > 0, (cs[i] - cs[lo]) / total, 0).astype(np.float32))
+        cols.append(np.where(total > 0, (cs[hi] - cs[i + 1]) / total, 0).astype(np.float32))
+    counts = np.maximum(np.diff(features.page_rows), 1)
+    page_mean = np.bincount(page, weights=z, minlength=n_pages) / counts
+    page_pos = np.bincount(page, weights=z > 0, minlength=n_pages) / counts
+    page_max = np.full(n_pages, -LOGIT_CLIP, dtype=np.float32)
+    np.maximum.at(page_max, page, z)
+    cols.append(page_mean[page].astype(np.float32))
+    cols.append(page_pos[page].astype(np.float32))
+    cols.append(z - page_max[page])
+    index = {name: k for k, name in enumerate(FEATURE_NAMES)}
+    cols.extend(features.dense[:, index[name]] for name in CONTEXT_DENSE)
+    return np.column_stack(cols).astype(np.float32, copy=False)
+
+
+@dataclass(frozen=True)
+class LogisticParams:
+    """One standardized logistic regression: ``z = ((x - mean) / scale) @ coef + intercept``."""
+
+    mean: F32
+    scale: F32
+    coef: F32
+    intercept: float
+
+    def decision(self, x: F32) -> F32:
+        # Fold the scaler into the weights: one matrix-vector product per row.
+        w = (self.coef / self.scale).astype(np.float32)
+        b = self.intercept - float(np.dot(self.mean / self.scale, self.coef))
+        return (x @ w + np.float32(b)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LineModel:
+    """A trained declutter model: everything needed to score lines, in numpy arrays.
+
+    ``threshold`` is the probability above which a row is content by default; ``smoothing`` is
+    the decoder's cost, in log-odds, of switching between content and chrome (0 decodes each
+    row on its own). Both were chosen by cross-validation on the training pages.
+    """
+
+    line: LogisticParams
+    lexicon: F32  # (len(LEX_NAMESPACES), N_HASH) log-odds of content per hashed bucket
+    context: LogisticParams
+    threshold: float = 0.5
+    smoothing: float = 0.0
+    feature_names: tuple[str, ...] = LINE_NAMES
+    context_names: tuple[str, ...] = CONTEXT_NAMES
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def line_inputs(self, features: Features) -> F32:
+        """The line stage's inputs: dense features and lexical columns (:data:`LINE_NAMES`)."""
+        values = tuple(
+            self.lexicon[k][buckets] for k, buckets in enumerate(features.lex_buckets)
+        )
+        lex = lexical_columns(features.lex_rows, values, features.n_rows)
+        return np.hstack([features.dense, lex])
+
+    def line_logits(self, features: Features) -> F32:
+        """The line stage's log-odds of content for every row."""
+        return self.line.decision(self.line_inputs(features))
+
+    def logits(self, features: Features) -> F32:
+        """Final log-odds of content for every row (line stage, then context stage)."""
+        if features.n_rows == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self.context.decision(context_features(self.line_logits(features), features))
+
+    def predict_proba(self, features: Features) -> F32:
+        """Probability that each row is content."""
+        return sigmoid(self.logits(features))
+
+    # --- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "feature_names": list(self.feature_names),
+            "context_names": list(self.context_names),
+            "lex_namespaces": list(LEX_NAMESPACES),
+            "n_hash": N_HASH,
+            "line": _params_dict(self.line),
+            # float16 halves the file; log-odds need no more than three significant digits.
+            "lexicon": self.lexicon.astype(np.float16),
+            "context": _params_dict(self.context),
+            "threshold": self.threshold,
+            "smoothing": self.smoothing,
+            "metadata": self.metadata,
+        }
+
+    def save(self, path: Path) -> str:
+        """Write the model with joblib (atomically) and return the file's sha256."""
+        import joblib  # noqa: PLC0415 - only when saving or loading
+
+        tmp = path.with_name(path.name + ".part")
+        joblib.dump(self.to_dict(), tmp, compress=3)
+        tmp.replace(path)
+        return sha256_file(path)
+
+
+def _params_dict(p: LogisticParams) -> dict[str, Any]:
+    return {"mean": p.mean, "scale": p.scale, "coef": p.coef, "intercept": p.intercept}
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_model_path() -> Path:
+    """Where the shipped model is installed (the top-level models/ folder, as declutter.models)."""
+    try:
+        import declutter.models  # noqa: PLC0415 - an empty package that marks the folder
+    except ImportError:
+        raise ModelError("the shipped model is not installed; reinstall declutter") from None
+    return Path(declutter.models.__file__).with_name(DEFAULT_MODEL_NAME)
+
+
+_cache: dict[Path, LineModel] = {}
+
+
+def load_model(path: str | Path | None = None) -> LineModel:
+    """Load a model file, or the shipped default model when ``path`` is None.
+
+    The shipped model is checked against its recorded sha256. Raises :class:`ModelError`
+    naming the file when it is missing, corrupt, not a declutter model, or incompatible.
+    Only load model files you trust: loading unpickles.
+    """
+    if path is None:
+        target = default_model_path()
+        expected = _recorded_sha256(target)
+    else:
+        target = Path(path)
+        expected = None
+    if target in _cache:
+        return _cache[target]
+    model = _load(target, expected)
+    _cache[target] = model
+    return model
+
+
+def _recorded_sha256(model_path: Path) -> str | None:
+    sha_path = model_path.with_name(model_path.name + ".sha256")
+    try:
+        return sha_path.read_text(encoding="ascii").split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _load(path: Path, expected_sha256: str | None) -> LineModel:
+    import joblib  # noqa: PLC0415
+
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    if expected_sha256 is not None and sha256_file(path) != expected_sha256:
+        raise ModelError(f"{path}: sha256 does not match the recorded one; reinstall declutter")
+    try:
+        raw = joblib.load(path)
+    except (
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        ImportError,
+        pickle.UnpicklingError,
+        zlib.error,
+    ) as exc:
+        raise ModelError(f"{path}: not a readable model file ({type(exc).__name__})") from None
+    return from_dict(raw, str(path))
+
+
+def from_dict(raw: object, name: str = "model") -> LineModel:
+    """Validate a loaded model dictionary and build the :class:`LineModel`."""
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise ModelError(f"{name}: not a declutter model")
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{name}: model format {version} is not supported by this declutter "
+            f"(format {FORMAT_VERSION}); retrain it with `declutter train`"
+        )
+    if (
+        tuple(raw.get("feature_names", ())) != LINE_NAMES
+        or tuple(raw.get("lex_namespaces", ())) != LEX_NAMESPACES
+        or raw.get("n_hash") != N_HASH
+    ):
+        raise ModelError(
+            f"{name}: trained with different features than this declutter computes; "
+            "retrain it with `declutter train`"
+        )
+    if tuple(raw.get("context_names", ())) != CONTEXT_NAMES:
+        raise ModelError(f"{name}: trained with different context features; retrain it")
+    try:
+        model = LineModel(
+            line=_params(raw["line"], len(LINE_NAMES)),
+            lexicon=_matrix(raw["lexicon"], (len(LEX_NAMESPACES), N_HASH)),
+            context=_params(raw["context"], len(CONTEXT_NAMES)),
+            threshold=float(raw["threshold"]),
+            smoothing=float(raw["smoothing"]),
+            metadata=dict(raw.get("metadata") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{name}: damaged model parameters ({exc})") from None
+    if not 0.0 < model.threshold < 1.0 or model.smoothing < 0:
+        raise ModelError(f"{name}: threshold or smoothing out of range")
+    return model
+
+
+def _vector(value: object, size: int) -> F32:
+    arr = np.asarray(value, dtype=np.float32)
+    if arr.shape != (size,) or not np.isfinite(arr).all():
+        raise ValueError(f"expected {size} finite numbers, got shape {arr.shape}")
+    return arr
+
+
+def _matrix(value: object, shape: tuple[int, int]) -> F32:
+    arr = np.asarray(value, dtype=np.float32)
+    if arr.shape != shape or not np.isfinite(arr).all():
+        raise ValueError(f"expected a {shape} table, got shape {arr.shape}")
+    return arr
+
+
+def _params(raw: Any, size: int) -> LogisticParams:
+    scale = _vector(raw["scale"], size)
+    if (scale <= 0).any():
+        raise ValueError("scaler scale must be positive")
+    intercept = float(raw["intercept"])
+    if not np.isfinite(intercept):
+        raise ValueError("intercept is not finite")
+    return LogisticParams(_vector(raw["mean"], size), scale, _vector(raw["coef"], size), intercept)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from declutter.clean import Cleaner, _fill_unscored
+from declutter.errors import UsageError
+from declutter.lines import split_lines
+from declutter.model import LineModel
+
+LINE_ALPHABET = st.sampled_from(list("ab .,|»\t") + ["Share", "The river rose.", "\r", "é", "中"])
+PAGES = st.lists(
+    st.tuples(st.text(LINE_ALPHABET, max_size=40), st.sampled_from(["\n", "\r\n", "\r", ""])),
+    max_size=25,
+).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+def is_subsequence(kept: list[str], lines: list[str]) -> bool:
+    it = iter(lines)
+    return all(any(k == line for line in it) for k in kept)
+
+
+@pytest.fixture(scope="module")
+def cleaner(tiny_model: LineModel) -> Cleaner:
+    return Cleaner(tiny_model)
+
+
+def test_empty_page(cleaner: Cleaner) -> None:
+    assert cleaner.clean("") == ""
+
+
+def test_whitespace_only_page(cleaner: Cleaner) -> None:
+    assert cleaner.clean("  \n\t\n\n") == ""
+
+
+def test_kept_lines_keep_their_own_endings(cleaner: Cleaner) -> None:
+    text = "The council voted to extend the tram line to the harbour.\r\nIt opens in May.\r"
+    result = cleaner.process([text])[0]
+    assert result.text == "".join(
+        line for line, k in zip(split_lines(text), result.keep.tolist(), strict=True) if k
+    )
+
+
+def test_result_reports_probabilities_for_scored_lines_only(cleaner: Cleaner) -> None:
+    result = cleaner.process(["Some words here.\n\n* * *\n"])[0]
+    assert np.isfinite(result.proba[0])
+    assert np.isnan(result.proba[1]) and np.isnan(result.proba[2])
+
+
+def test_blank_lines_between_kept_lines_stay() -> None:
+    scored = np.array([True, False, True, False, False, True])
+    blank = np.array([False, True, False, True, True, False])
+    keep = np.array([True, False, False, False, False, True])
+    out = _fill_unscored(keep, scored, blank)
+    # The blank after the dropped line leads into a kept line: kept; the one before it: not.
+    assert out.tolist() == [True, False, False, False, True, True]
+
+
+def test_leading_and_trailing_blank_lines_go() -> None:
+    scored = np.array([False, True, False])
+    blank = np.array([True, False, True])
+    out = _fill_unscored(np.array([False, True, False]), scored, blank)
+    assert out.tolist() == [False, True, False]
+
+
+def test_symbol_lines_follow_both_neighbours() -> None:
+    scored = np.array([True, False, True, False, True])
+    blank = np.zeros(5, dtype=bool)
+    out = _fill_unscored(np.array([True, False, True, False, False]), scored, blank)
+    assert out.tolist() == [True, True, True, False, False]
+
+
+def test_threshold_must_be_a_probability(tiny_model: LineModel) -> None:
+    with pytest.raises(UsageError, match="threshold"):
+        Cleaner(tiny_model, threshold=1.5)
+
+
+def test_lower_threshold_keeps_at_least_as_much(tiny_model: LineModel) -> None:
+    text = "Menu\nHome\nThe river rose by two metres overnight.\nShare\nIt fell again.\n"
+    loose = Cleaner(tiny_model, threshold=0.05, smoothing=0).process([text])[0].keep
+    strict = Cleaner(tiny_model, threshold=0.95, smoothing=0).process([text])[0].keep
+    assert (loose >= strict).all()
+
+
+def test_cleaner_is_picklable(cleaner: Cleaner) -> None:
+    text = "Menu\nThe river rose by two metres overnight, officials said.\n"
+    assert pickle.loads(pickle.dumps(cleaner)).clean(text) == cleaner.clean(text)
+
+
+def test_batch_equals_one_at_a_time(cleaner: Cleaner) -> None:
+    pages = ["Menu\nA long sentence about the weather today.\n", "", "Share\nx\n"]
+    assert cleaner.clean_many(pages) == [cleaner.clean(p) for p in pages]
+
+
+@given(PAGES)
+def test_output_lines_are_a_subsequence_of_input_lines(cleaner: Cleaner, text: str) -> None:
+    out = cleaner.clean(text)
+    kept = split_lines(out)
+    assert is_subsequence(kept, split_lines(text))
+
+
+@given(PAGES)
+def test_cleaning_is_deterministic(cleaner: Cleaner, text: str) -> None:
+    assert cleaner.clean(text) == cleaner.clean(text)
+
+
+@given(PAGES)
+def test_cleaning_twice_keeps_no_more(cleaner: Cleaner, text: str) -> None:
+    once = cleaner.clean(text)
+    twice = cleaner.clean(once)
+    assert is_subsequence(split_lines(twice), split_lines(once))

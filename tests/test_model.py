@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from declutter.errors import ModelError
+from declutter.features import featurize
+from declutter.model import (
+    FORMAT_VERSION,
+    LineModel,
+    default_model_path,
+    from_dict,
+    load_model,
+    sha256_file,
+)
+
+PAGE = "Home | News | Sport\n\nThe council met on Tuesday and agreed to extend the line.\nShare\n"
+
+
+def test_save_and_load_round_trip(tiny_model: LineModel, tmp_path: Path) -> None:
+    path = tmp_path / "m.joblib"
+    sha = tiny_model.save(path)
+    assert sha == sha256_file(path)
+    loaded = load_model(path)
+    features = featurize([PAGE])
+    np.testing.assert_allclose(
+        loaded.predict_proba(features), tiny_model.predict_proba(features), atol=1e-3
+    )
+    assert loaded.threshold == tiny_model.threshold
+    assert loaded.metadata["training_data"]["pages"] == tiny_model.metadata["training_data"]["pages"]
+
+
+def test_saved_model_records_versions(tiny_model: LineModel) -> None:
+    for key in ("declutter_version", "sklearn_version", "numpy_version", "training_data"):
+        assert key in tiny_model.metadata
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "nope.joblib")
+
+
+def test_truncated_model_file(tiny_model: LineModel, tmp_path: Path) -> None:
+    path = tmp_path / "m.joblib"
+    tiny_model.save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ModelError, match="m.joblib"):
+        load_model(path)
+
+
+def test_garbage_model_file(tmp_path: Path) -> None:
+    path = tmp_path / "junk.joblib"
+    path.write_bytes(b"this is not a model at all")
+    with pytest.raises(ModelError, match="junk.joblib"):
+        load_model(path)
+
+
+def test_foreign_pickle(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.joblib"
+    joblib.dump({"coef": [1, 2, 3]}, path)
+    with pytest.raises(ModelError, match="not a declutter model"):
+        load_model(path)
+
+
+def test_model_from_an_incompatible_version(tiny_model: LineModel, tmp_path: Path) -> None:
+    raw = tiny_model.to_dict()
+    raw["format_version"] = FORMAT_VERSION + 1
+    path = tmp_path / "future.joblib"
+    joblib.dump(raw, path)
+    with pytest.raises(ModelError, match="retrain"):
+        load_model(path)
+
+
+def test_model_with_other_features(tiny_model: LineModel) -> None:
+    raw = tiny_model.to_dict()
+    raw["feature_names"] = raw["feature_names"][:-1]
+    with pytest.raises(ModelError, match="different features"):
+        from_dict(raw)
+
+
+def test_damaged_parameters(tiny_model: LineModel) -> None:
+    raw = tiny_model.to_dict()
+    raw["line"] = dict(raw["line"], coef=np.zeros(3))
+    with pytest.raises(ModelError, match="damaged"):
+        from_dict(raw)
+
+
+def test_model_is_picklable(tiny_model: LineModel) -> None:
+    again = pickle.loads(pickle.dumps(tiny_model))
+    features = featurize([PAGE])
+    np.testing.assert_array_equal(again.predict_proba(features), tiny_model.predict_proba(features))
+
+
+def test_shipped_model_matches_its_sha256() -> None:
+    path = default_model_path()
+    recorded = path.with_name(path.name + ".sha256").read_text().split()[0]
+    assert sha256_file(path) == recorded
+
+
+def test_shipped_model_is_refused_when_its_bytes_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import declutter.model as M
+
+    copy = tmp_path / "default.joblib"
+    copy.write_bytes(default_model_path().read_bytes() + b"x")
+    (tmp_path / "default.joblib.sha256").write_text(sha256_file(default_model_path()))
+    monkeypatch.setattr(M, "default_model_path", lambda: copy)
+    monkeypatch.setattr(M, "_cache", {})
+    with pytest.raises(ModelError, match="sha256"):
+        load_model()
+
+
+def test_shipped_model_is_small() -> None:
+    assert default_model_path().stat().st_size <= 10 * 1024 * 1024

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+
+from declutter.data import LabelledPage
+from declutter.errors import TrainingDataError
+from declutter.features import LEX_NAMESPACES, N_HASH
+from declutter.model import LEX_FEATURES, LineModel
+from declutter.train import (
+    DeclutterTrainer,
+    HashedLexicon,
+    featurize_pages,
+    lexical_matrix,
+    row_labels,
+    train,
+)
+
+
+def lex_x(rows: list[list[int]]) -> sp.csr_matrix:
+    """A lexical matrix with the given word buckets per row (namespace 0)."""
+    data = [(r, b) for r, buckets in enumerate(rows) for b in buckets]
+    r, c = zip(*data, strict=True)
+    shape = (len(rows), len(LEX_NAMESPACES) * N_HASH)
+    return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=shape)
+
+
+def test_lexicon_learns_log_odds() -> None:
+    x = lex_x([[1], [1], [1], [2], [2], [2]])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    lex = HashedLexicon(alpha=1.0).fit(x, y)
+    assert lex.log_odds_[1] > 1.0
+    assert lex.log_odds_[2] < -1.0
+    assert lex.log_odds_[3] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_lexicon_transform_gives_the_lexical_columns() -> None:
+    x = lex_x([[1, 2]])
+    lex = HashedLexicon(alpha=1.0).fit(lex_x([[1], [2]]), np.array([1, 0]))
+    cols = lex.transform(x)
+    assert cols.shape == (1, len(LEX_FEATURES))
+    word_mean, word_min, word_max = cols[0, :3]
+    assert word_min < word_mean < word_max
+
+
+def test_lexicon_cross_fitting_hides_a_rows_own_label() -> None:
+    # Bucket 5 appears only in group "a": its rows cannot see its log-odds when encoded.
+    x = lex_x([[5], [5], [7], [7]])
+    y = np.array([1, 1, 0, 0])
+    groups = np.array(["a", "a", "b", "b"])
+    cols = HashedLexicon(alpha=1.0, n_splits=2).fit_transform(x, y, groups=groups)
+    assert np.allclose(cols[:, 0], 0.0)
+    assert HashedLexicon(alpha=1.0).fit(x, y).transform(x)[0, 0] > 0
+
+
+def test_estimators_follow_sklearn_conventions() -> None:
+    trainer = DeclutterTrainer(C=0.5)
+    assert clone(trainer).get_params()["C"] == 0.5
+    assert not hasattr(trainer, "line_")
+    assert clone(HashedLexicon(alpha=2.0)).alpha == 2.0
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(training_pages: list[LabelledPage]) -> None:
+    features = featurize_pages(training_pages[:8])
+    y = row_labels(features, np.concatenate([p.labels for p in training_pages[:8]]))
+    groups = np.repeat(np.arange(8), np.diff(features.page_rows))
+    trainer = DeclutterTrainer(n_splits=2)
+    assert trainer.fit(features, y, groups) is trainer
+    for name in ("lexicon_", "line_", "context_", "threshold_", "smoothing_"):
+        assert hasattr(trainer, name)
+
+
+def test_numpy_model_gives_the_pipeline_probabilities(
+    training_pages: list[LabelledPage],
+) -> None:
+    pages = training_pages[:10]
+    features = featurize_pages(pages)
+    y = row_labels(features, np.concatenate([p.labels for p in pages]))
+    groups = np.repeat(np.arange(len(pages)), np.diff(features.page_rows))
+    trainer = DeclutterTrainer(n_splits=2).fit(features, y, groups)
+    model = trainer.to_model()
+    # The sklearn path: lexicon transform, line pipeline, context features, context pipeline.
+    from declutter.model import context_features
+
+    lex_cols = trainer.lexicon_.transform(lexical_matrix(features))
+    line_logit = trainer.line_.decision_function(np.hstack([features.dense, lex_cols]))
+    context_x = context_features(line_logit.astype(np.float32), features)
+    expected = trainer.context_.predict_proba(context_x)[:, 1]
+    np.testing.assert_allclose(model.predict_proba(features), expected, atol=2e-3)
+
+
+def test_row_labels_take_the_majority_of_wrapped_lines() -> None:
+    from declutter.features import featurize
+
+    para = ["x" * 60 + " word"] * 4 + ["end of it."]
+    features = featurize(["\n".join(para)])
+    assert row_labels(features, np.array([1, 1, 1, 0, 0], dtype=np.int8)).tolist() == [1]
+    assert row_labels(features, np.array([-1] * 5, dtype=np.int8)).tolist() == [-1]
+
+
+def test_training_needs_both_classes() -> None:
+    page = LabelledPage("p", "one line\nanother line\n", np.array([1, 1], np.int8), "g")
+    with pytest.raises(TrainingDataError, match="both content and chrome"):
+        train([page, page])
+
+
+def test_train_reports_what_it_fitted(tiny_model: LineModel) -> None:
+    summary = tiny_model.metadata["training_data"]
+    assert summary["pages"] >= 30
+    assert 0 < summary["content_rows"] < summary["rows"]
+    assert 0 < tiny_model.threshold < 1
