@@ -1,3 +1,25 @@
-"""declutter: keep the main content of plain-text web page dumps."""
+"""declutter: keep the main content of plain-text web page dumps.
+
+>>> import declutter
+>>> declutter.clean("")
+''
+"""
+
+from declutter.clean import Cleaner, PageResult, clean
+from declutter.errors import DeclutterError, InputError, ModelError, TrainingDataError, UsageError
+from declutter.model import LineModel, load_model
 
 __version__ = "0.1.0"
+__all__ = [
+    "Cleaner",
+    "DeclutterError",
+    "InputError",
+    "LineModel",
+    "ModelError",
+    "PageResult",
+    "TrainingDataError",
+    "UsageError",
+    "__version__",
+    "clean",
+    "load_model",
+]

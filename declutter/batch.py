@@ -19,9 +19,7 @@ import contextlib
 import gzip
 import io
 import json
-import os
 import signal
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from typing import IO, Any, BinaryIO, TypeVar
 
 from declutter.clean import Cleaner, PageResult
 from declutter.errors import DeclutterError, InputError, UsageError
-from declutter.textio import Decoded, atomic_write, decode, read_bytes
+from declutter.textio import Decoded, atomic_output, atomic_write, decode, read_bytes
 
 TEXT_PATTERN = "*.txt"
 JSONL_PATTERNS = ("*.jsonl", "*.jsonl.gz")
@@ -99,9 +97,7 @@ def _flag(result: PageResult, text: str, options: Options) -> tuple[bool, float]
 
 def escape_tsv(text: str) -> str:
     r"""Escape a line for one TSV cell: backslash, tab, CR and LF become \\, \t, \r, \n."""
-    return (
-        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
-    )
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
 
 
 def score_rows(result: PageResult, fmt: str, record: int | None = None) -> str:
@@ -141,11 +137,11 @@ _worker_cleaner: Cleaner | None = None
 
 
 def _init_worker(cleaner: Cleaner) -> None:
-    global _worker_cleaner  # noqa: PLW0603 - one cleaner per worker process
+    global _worker_cleaner
     _worker_cleaner = cleaner
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     with contextlib.suppress(ImportError):  # numpy's BLAS threads would fight the workers
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+        from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
 
@@ -163,7 +159,7 @@ def run_ordered(
         _init_worker_inline(cleaner)
         yield from map(func, tasks)
         return
-    import multiprocessing  # noqa: PLC0415
+    import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = multiprocessing.get_context(method).Pool(jobs, _init_worker, (cleaner,))
@@ -182,7 +178,7 @@ def run_ordered(
 
 
 def _init_worker_inline(cleaner: Cleaner) -> None:
-    global _worker_cleaner  # noqa: PLW0603
+    global _worker_cleaner
     _worker_cleaner = cleaner
 
 
@@ -235,13 +231,10 @@ def _text_outcome(job: TextJob, dec: Decoded, result: PageResult, options: Optio
     flagged, share = _flag(result, dec.text, options)
     warning = None
     if dec.undecodable:
-        warning = (
-            f"{job.name}: some bytes are not valid {dec.encoding}; "
-            + (
-                "they are kept unchanged"
-                if dec.errors == "surrogateescape"
-                else "they were replaced by U+FFFD"
-            )
+        warning = f"{job.name}: some bytes are not valid {dec.encoding}; " + (
+            "they are kept unchanged"
+            if dec.errors == "surrogateescape"
+            else "they were replaced by U+FFFD"
         )
     if options.scores:
         header = tsv_header(False) if options.scores == "tsv" else ""
@@ -431,7 +424,7 @@ def _batches(name: str, stream: IO[bytes]) -> Iterator[JsonlBatch]:
     size = 0
     first = 1
     number = 0
-    for number, line in enumerate(stream, start=1):  # noqa: B007 - number is used after
+    for number, line in enumerate(stream, start=1):
         lines.append(line)
         size += len(line)
         if size >= BATCH_BYTES or len(lines) >= BATCH_ITEMS:
@@ -503,26 +496,18 @@ def _record_jsonl(outcome: JsonlOutcome, summary: RunSummary, reporter: Reporter
 
 @contextlib.contextmanager
 def _output(target: Path | None, stdout: BinaryIO | None) -> Iterator[IO[bytes]]:
-    """Standard output, or a temporary file renamed to ``target`` when all went well."""
+    """Standard output, or a file that appears at ``target`` only when all went well."""
     if target is None:
         assert stdout is not None
         yield stdout
         stdout.flush()
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            if target.name.endswith(".gz"):
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                    yield gz  # type: ignore[misc]
-            else:
-                yield raw
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_output(target) as raw:
+        if target.name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                yield gz  # type: ignore[misc]
+        else:
+            yield raw
 
 
 # --- planning: which inputs, which outputs ------------------------------------------------------
@@ -570,8 +555,7 @@ def plan(
     paths = [Path(p) for p in inputs]
     if len(paths) == 1 and not paths[0].is_dir():
         _check_output_file(out_path, paths)
-        target = out_path if out_path is None or not suffix else Path(str(out_path))
-        return Plan([(str(paths[0]), paths[0], target)])
+        return Plan([(str(paths[0]), paths[0], out_path)])
     if out_path is None:
         raise UsageError("a folder or several inputs need -o/--output DIR")
     if out_path.exists() and not out_path.is_dir():
@@ -592,7 +576,7 @@ def plan(
             if target.resolve() in seen:
                 raise UsageError(f"{source} and {seen[target.resolve()]} would both write {target}")
             seen[target.resolve()] = str(source)
-            if target.exists() and source.exists() and os.path.samefile(target, source):
+            if target.exists() and source.exists() and target.samefile(source):
                 raise UsageError(f"output {target} is the input {source}")
             pairs.append((str(source), source, target))
     return Plan(pairs)
@@ -605,7 +589,7 @@ def _check_output_file(out_path: Path | None, inputs: Sequence[Path]) -> None:
         raise UsageError(f"output {out_path} is a folder; one input writes one file")
     for source in inputs:
         same = out_path.resolve() == source.resolve() or (
-            out_path.exists() and source.exists() and os.path.samefile(out_path, source)
+            out_path.exists() and source.exists() and out_path.samefile(source)
         )
         if same:
             raise UsageError(f"output {out_path} is the input file; declutter never overwrites it")

@@ -39,7 +39,6 @@ ModelOpt = Annotated[
         "-m",
         help="Model file from `declutter train` (default: the shipped model). "
         "Loading a model unpickles it: use only model files you trust.",
-        dir_okay=False,
     ),
 ]
 ThresholdOpt = Annotated[
@@ -207,9 +206,7 @@ def clean(
     ] = 0.05,
     drop_flagged: Annotated[
         bool,
-        typer.Option(
-            "--drop-flagged", help="Write nothing for flagged pages (files or records)."
-        ),
+        typer.Option("--drop-flagged", help="Write nothing for flagged pages (files or records)."),
     ] = False,
     encoding: Annotated[
         str, typer.Option(help="Text encoding of inputs (a UTF-16 byte-order mark wins).")
@@ -229,9 +226,9 @@ def clean(
     """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order."""
 
     def body() -> int:
-        from declutter.clean import Cleaner  # noqa: PLC0415 - keep --help fast
-        from declutter.model import load_model  # noqa: PLC0415
-        from declutter.textio import check_codec  # noqa: PLC0415
+        from declutter.clean import Cleaner
+        from declutter.model import load_model
+        from declutter.textio import check_codec
 
         if scores is not None and scores not in batch.SCORE_FORMATS:
             raise UsageError(f"--scores must be 'tsv' or 'jsonl', not {scores!r}")
@@ -279,9 +276,7 @@ def clean(
 
 @app.command()
 def explain(
-    file: Annotated[
-        str, typer.Argument(help="A page dump to explain ('-' for standard input).")
-    ],
+    file: Annotated[str, typer.Argument(help="A page dump to explain ('-' for standard input).")],
     model: ModelOpt = None,
     threshold: ThresholdOpt = None,
     smoothing: SmoothingOpt = None,
@@ -293,10 +288,10 @@ def explain(
     pushed it most toward content (+) or chrome (-)."""
 
     def body() -> int:
-        from declutter.clean import Cleaner  # noqa: PLC0415
-        from declutter.explain import explain_page, format_explanation  # noqa: PLC0415
-        from declutter.model import load_model  # noqa: PLC0415
-        from declutter.textio import decode, read_bytes  # noqa: PLC0415
+        from declutter.clean import Cleaner
+        from declutter.explain import explain_page, format_explanation
+        from declutter.model import load_model
+        from declutter.textio import decode, read_bytes
 
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
@@ -329,28 +324,31 @@ def train(
         typer.Option("--context-C", min=1e-6, help="Inverse regularization of the context stage."),
     ] = 1.0,
 ) -> None:
-    """Fit a model from labelled pages and print a one-screen summary."""
+    """Fit a model from labelled pages and print a one-screen summary. The model's sha256 is
+    written beside it (MODEL.joblib.sha256)."""
 
     def body() -> int:
-        from declutter.data import load_pages  # noqa: PLC0415
-        from declutter.train import DeclutterTrainer  # noqa: PLC0415
-        from declutter.train import train as fit  # noqa: PLC0415
+        from declutter.data import load_pages
+        from declutter.train import DeclutterTrainer
+        from declutter.train import train as fit
 
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
         pages = load_pages(data)
         model, report = fit(pages, DeclutterTrainer(C=c, context_C=context_c))
         sha = model.save(output)
+        output.with_name(output.name + ".sha256").write_text(f"{sha}  {output.name}\n")
         lines = [
             f"pages            {report.pages}",
             f"lines            {report.lines} ({report.rows} scored)",
             f"class balance    {report.content_rows} content / {report.chrome_rows} chrome rows"
             f" ({report.content_rows / max(report.rows, 1):.1%} content)",
-            f"cross-val lines  precision {report.cv_line_precision:.3f}  recall "
-            f"{report.cv_line_recall:.3f}  F1 {report.cv_line_f1:.3f}"
-            "  (line stage, cross-fitted lexicon)",
+            f"held-out sites   {report.validation_rows} rows: line precision "
+            f"{report.validation_line_precision:.3f}  recall "
+            f"{report.validation_line_recall:.3f}  F1 {report.validation_line_f1:.3f}; "
+            f"mean page word F1 {report.validation_page_f1:.3f}",
             f"decoder          threshold {report.threshold:.2f}  smoothing {report.smoothing:.1f}"
-            f"  (training page word F1 {report.train_page_f1:.3f})",
+            "  (chosen on the held-out sites)",
             f"time             {report.seconds:.1f} s",
             f"model            {output} (sha256 {sha[:16]}...)",
         ]
@@ -374,10 +372,10 @@ def evaluate_cmd(
     per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it)."""
 
     def body() -> int:
-        from declutter.clean import Cleaner  # noqa: PLC0415
-        from declutter.data import iter_pages  # noqa: PLC0415
-        from declutter.evaluate import evaluate  # noqa: PLC0415
-        from declutter.model import load_model  # noqa: PLC0415
+        from declutter.clean import Cleaner
+        from declutter.data import iter_pages
+        from declutter.evaluate import evaluate
+        from declutter.model import load_model
 
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         result = evaluate(cleaner, iter_pages(data))
@@ -420,7 +418,7 @@ def corpus(
     extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest."""
 
     def body() -> int:
-        from declutter.corpus import build_all  # noqa: PLC0415
+        from declutter.corpus import build_all
 
         for name, counts in build_all(datasets, output, jobs).items():
             sys.stdout.write(

@@ -7,7 +7,10 @@ Each HTML page is dumped to text in several *dump styles*, the ways users get pa
 - ``html2text``: html2text's Markdown, wrapped at its default 78 columns;
 - ``innertext``: a browser-copy walk (block elements on their own lines, paragraphs and
   headings set off by blank lines), as ``element.innerText`` gives;
-- ``lynx``: the same blocks wrapped at 76 columns, indented and bulleted like a text browser.
+- ``lynx``: the same blocks wrapped at 76 columns, indented and bulleted like a text browser;
+- ``wet``: the same blocks one per line with no blank lines, as Common Crawl's WET records;
+- ``spaced``: the same blocks all set off by blank lines, with images' alt texts, as reader
+  views and some copies.
 
 Every dump's lines are labelled by aligning them with the gold text (:mod:`declutter.align`).
 The converters are imported only here: ``pip install 'declutter[corpus]'``.
@@ -35,25 +38,81 @@ from declutter.align import align_lines
 from declutter.errors import DeclutterError
 from declutter.lines import body, split_lines
 
-STYLES = ("html-text", "inscriptis", "html2text", "innertext", "lynx")
+STYLES = ("html-text", "inscriptis", "html2text", "innertext", "lynx", "wet", "spaced")
 LYNX_WIDTH = 76  # lynx -dump's default width
 LYNX_INDENT = "   "  # lynx indents body text by three columns
 READABILITY_TEST_SHARE = 5  # every fifth Readability page (by name hash) is held out
 MIN_COVERAGE = 0.5  # pages whose gold text is mostly missing from a dump are dropped as noise
 
 _SKIP_TAGS = frozenset(
-    "script style noscript template head title svg math iframe object embed canvas".split()
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "head",
+        "title",
+        "svg",
+        "math",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+    ]
 )
 # Elements rendered as blocks, one per line; PARAGRAPH_TAGS also get a blank line around them
 # (the HTML "required line break count" of 2 that innerText uses for <p> and headings).
 _BLOCK_TAGS = frozenset(
-    """address article aside blockquote body center dd details dialog dir div dl dt fieldset
-    figcaption figure footer form header hgroup hr html legend li main menu nav ol optgroup
-    option pre section summary table tbody thead tfoot tr ul caption button select label""".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "optgroup",
+        "option",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+        "caption",
+        "button",
+        "select",
+        "label",
+    ]
 )
-_PARAGRAPH_TAGS = frozenset("p h1 h2 h3 h4 h5 h6".split())
+_PARAGRAPH_TAGS = frozenset(["p", "h1", "h2", "h3", "h4", "h5", "h6"])
 _CELL_TAGS = frozenset(("td", "th"))
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[^\S\t]+")  # runs of white space except the tabs between table cells
+_CELL_GAP = re.compile(r" *\t[\t ]*")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 
 
@@ -82,10 +141,14 @@ class _Block:
     kind: str  # "p" (paragraph-like), "li", "pre" or "div"
 
 
-def html_blocks(html: str) -> list[_Block]:
-    """Walk the DOM into text blocks the way a browser lays them out (inline text joined)."""
-    import lxml.etree  # noqa: PLC0415 - optional dependency
-    import lxml.html  # noqa: PLC0415
+def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
+    """Walk the DOM into text blocks the way a browser lays them out (inline text joined).
+
+    With ``alt_text``, an image's alt text becomes a block of its own, as reader views and
+    text browsers show it (a card's picture then repeats the card's headline).
+    """
+    import lxml.etree
+    import lxml.html
 
     try:
         root = lxml.html.fromstring(html)
@@ -98,7 +161,7 @@ def html_blocks(html: str) -> list[_Block]:
     def flush() -> None:
         text = "".join(parts)
         if kinds[-1] != "pre":
-            text = _SPACES.sub(" ", text).strip()
+            text = _CELL_GAP.sub("\t", _SPACES.sub(" ", text)).strip()
         if text.strip():
             blocks.append(_Block(text, kinds[-1]))
         parts.clear()
@@ -116,6 +179,12 @@ def html_blocks(html: str) -> list[_Block]:
             kinds.append("p" if tag in _PARAGRAPH_TAGS else tag if tag in ("li", "pre") else "div")
         if tag in _CELL_TAGS:
             parts.append("\t")
+        if alt_text and tag == "img" and (el.get("alt") or "").strip():
+            flush()
+            kinds.append("img")
+            parts.append(el.get("alt"))
+            flush()
+            kinds.pop()
         if el.text:
             parts.append(el.text)
         for child in el:
@@ -141,6 +210,17 @@ def innertext(html: str) -> str:
         else:
             out.append(block.text)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n") + "\n"
+
+
+def wet_like(html: str) -> str:
+    """A Common Crawl WET-style dump: one block per line and no blank lines at all."""
+    return "\n".join(block.text for block in html_blocks(html) if block.kind != "pre") + "\n"
+
+
+def spaced(html: str) -> str:
+    """A reader-style dump: every block set off by a blank line, menus and footers included,
+    and images' alt texts shown."""
+    return "\n\n".join(block.text for block in html_blocks(html, alt_text=True)) + "\n"
 
 
 def lynx_like(html: str) -> str:
@@ -172,15 +252,15 @@ def dump(html: str, style: str) -> str:
     """The text of ``html`` as the dump style ``style`` (one of :data:`STYLES`) renders it."""
     try:
         if style == "html-text":
-            import html_text  # noqa: PLC0415 - optional dependency
+            import html_text
 
             return str(html_text.extract_text(html, guess_layout=True))
         if style == "inscriptis":
-            import inscriptis  # noqa: PLC0415
+            import inscriptis
 
             return str(inscriptis.get_text(html))
         if style == "html2text":
-            import html2text  # noqa: PLC0415
+            import html2text
 
             return str(html2text.HTML2Text().handle(html))
     except ImportError as exc:
@@ -191,6 +271,10 @@ def dump(html: str, style: str) -> str:
         return innertext(html)
     if style == "lynx":
         return lynx_like(html)
+    if style == "wet":
+        return wet_like(html)
+    if style == "spaced":
+        return spaced(html)
     raise CorpusError(f"unknown dump style {style!r}; choose from {', '.join(STYLES)}")
 
 
@@ -355,9 +439,7 @@ def build_all(datasets: Path, out_dir: Path, jobs: int = 1) -> dict[str, dict[st
     """
     plan = {
         "train/wcxb-dev.jsonl.gz": lambda: wcxb_pages(datasets / "wcxb", "dev"),
-        "train/readability.jsonl.gz": lambda: readability_pages(
-            datasets / "readability", "train"
-        ),
+        "train/readability.jsonl.gz": lambda: readability_pages(datasets / "readability", "train"),
         "test/wcxb-test.jsonl.gz": lambda: wcxb_pages(datasets / "wcxb", "test"),
         "test/readability.jsonl.gz": lambda: readability_pages(datasets / "readability", "test"),
     }

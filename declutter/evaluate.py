@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from declutter.align import CONTENT, CHROME
+from declutter.align import CHROME, CONTENT
 from declutter.clean import Cleaner
 from declutter.data import LabelledPage
 

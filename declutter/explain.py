@@ -49,11 +49,15 @@ def explain_page(cleaner: Cleaner, text: str, top: int = 3) -> list[LineExplanat
         context = 0.0
         if row >= 0:
             order = np.argsort(contrib[row])
-            pos = [(names[j], float(contrib[row, j])) for j in order[::-1][:top] if contrib[row, j] > 0]
+            pos = [
+                (names[j], float(contrib[row, j])) for j in order[::-1][:top] if contrib[row, j] > 0
+            ]
             neg = [(names[j], float(contrib[row, j])) for j in order[:top] if contrib[row, j] < 0]
             context = float(final[row] - line_logit[row])
         out.append(
-            LineExplanation(number, body(line), prob, bool(result.keep[number - 1]), pos, neg, context)
+            LineExplanation(
+                number, body(line), prob, bool(result.keep[number - 1]), pos, neg, context
+            )
         )
     return out
 

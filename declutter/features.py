@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from declutter import _unicode as uc
 from declutter import vocabulary as vocab
-from declutter.lines import WRAP_MIN_LINE, bodies_text, wrap_joins
+from declutter.lines import bodies_text, wrap_joins
 
 F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
@@ -41,7 +41,12 @@ BoolArr = npt.NDArray[np.bool_]
 
 # --- tunables -------------------------------------------------------------------------------
 CHUNK_CHARS = 1 << 18  # characters per character pass: bounds temporary memory (~20 MB)
-MAX_UNIT_CHARS = 1 << 16  # longer units are featurized from their first 64 Ki characters
+# A long unit (a paragraph) is featurized from its first SAMPLE_HEAD and last SAMPLE_TAIL
+# characters, with counts scaled up to its true length: shape statistics of a paragraph are
+# settled long before its end, and the char pass then costs O(lines), not O(characters).
+SAMPLE_HEAD = 320
+SAMPLE_TAIL = 64
+SAMPLE_LIMIT = 512  # units longer than this are sampled
 LONG_WORD = 13  # a "long word" has at least this many characters (URLs, glued sprite names)
 SHORT_UNIT_WORDS = 4  # units with at most this many words also get a whole-line lexical feature
 HASH_BITS = 18  # 262,144 buckets per lexical namespace: few collisions among line words
@@ -52,6 +57,9 @@ LEX_NAMESPACES = ("word", "bigram", "first", "line")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)  # rows before/after whose features each row sees
 WINDOWS = (2, 5, 12)  # half-widths of windowed means around each row
 WORD_BINS = (2, 4, 8, 16, 32)  # "at least n words" indicators: menus are 1-3 words, prose 8+
+PREFIX_WORDS = 4  # lines starting with the same this many words are near-duplicates
+PREFIX_NEAR = 2  # ... when they are at most this many rows apart
+EDGE_ROWS = 8  # rows from the top or bottom of a page beyond which the distance stops counting
 MAX_CLOSERS = 2  # closing quotes/brackets skipped to find how a line really ends (.")
 
 # --- hashing ---------------------------------------------------------------------------------
@@ -155,6 +163,7 @@ class _UnitStats:
     last_special: I64  # special category of the last visible non-closing character
     ellipsis: BoolArr
     unit_hash: U64  # order-free hash of the unit's words (0 when it has none)
+    prefix_hash: U64  # hash of the unit's first PREFIX_WORDS words (0 when it has fewer)
     # Hashed lexical features per namespace (LEX_NAMESPACES): the unit of each occurrence
     # (ascending) and its bucket.
     lex_rows: tuple[I64, ...]
@@ -284,7 +293,14 @@ def _char_pass(text: str) -> _UnitStats:
     """Count per unit of ``text`` (units separated by ``\\n``); see :class:`_UnitStats`."""
     sc = _scan(text)
     cu, code, starts, ends, ws, we, prefix, raw = (
-        sc.cu, sc.code, sc.starts, sc.ends, sc.ws, sc.we, sc.prefix, sc.raw
+        sc.cu,
+        sc.code,
+        sc.starts,
+        sc.ends,
+        sc.ws,
+        sc.we,
+        sc.prefix,
+        sc.raw,
     )
     n_units = len(ends)
     unit_lo = np.searchsorted(ws, starts)
@@ -352,6 +368,9 @@ def _char_pass(text: str) -> _UnitStats:
     has_words = n_words > 0
     short = has_words & (n_words <= SHORT_UNIT_WORDS)
     unit_hash = mixed_cs[unit_hi] - mixed_cs[unit_lo]
+    long_enough = n_words >= PREFIX_WORDS
+    prefix_end = np.minimum(unit_lo + PREFIX_WORDS, unit_hi)
+    prefix_hash = np.where(long_enough, mixed_cs[prefix_end] - mixed_cs[unit_lo], 0)
     lex_rows = (
         word_unit,
         word_unit[1:][same_unit],
@@ -394,6 +413,7 @@ def _char_pass(text: str) -> _UnitStats:
             | ((cu[last_c] == ord(".")) & (cu[np.maximum(last_c - 1, 0)] == ord(".")))
         ),
         unit_hash=unit_hash,
+        prefix_hash=prefix_hash.astype(np.uint64),
         lex_rows=lex_rows,
         lex_buckets=lex_buckets,
     )
@@ -427,13 +447,14 @@ def _concat_stats(parts: list[_UnitStats]) -> _UnitStats:
 
 
 # --- pages into units ------------------------------------------------------------------------
-_ITEM_STARTS = tuple(vocab.BULLET_CHARS) + ("#", "|", ">")
+_ITEM_STARTS = (*vocab.BULLET_CHARS, "#", "|", ">")
 
 
 @dataclass(frozen=True)
 class _PageUnits:
-    text: str  # unit texts joined by "\n" (long units cut to MAX_UNIT_CHARS)
+    text: str  # unit texts joined by "\n" (long units sampled, see SAMPLE_HEAD)
     lengths: I64  # true character length of each unit
+    sampled: I64  # length of each unit as featurized
     line_unit: I64  # unit index of each line (page-local)
     n_lines: int
 
@@ -441,7 +462,7 @@ class _PageUnits:
 def _page_units(text: str) -> _PageUnits:
     if not text:
         empty = np.zeros(0, dtype=np.int64)
-        return _PageUnits("", empty, empty, 0)
+        return _PageUnits("", empty, empty, empty, 0)
     body = bodies_text(text)
     lines = body.split("\n")
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
@@ -466,12 +487,16 @@ def _page_units(text: str) -> _PageUnits:
         line_unit = np.arange(len(lines), dtype=np.int64)
         units = lines
         unit_lengths = lengths
-    if unit_lengths.max() > MAX_UNIT_CHARS:
-        units = [u[:MAX_UNIT_CHARS] for u in units]
+    sampled = unit_lengths
+    if unit_lengths.max() > SAMPLE_LIMIT:
+        units = [
+            u if len(u) <= SAMPLE_LIMIT else f"{u[:SAMPLE_HEAD]} {u[-SAMPLE_TAIL:]}" for u in units
+        ]
+        sampled = np.where(unit_lengths > SAMPLE_LIMIT, SAMPLE_HEAD + 1 + SAMPLE_TAIL, unit_lengths)
         body = "\n".join(units)
     elif units is not lines:
         body = "\n".join(units)
-    return _PageUnits(body, unit_lengths, line_unit, len(lines))
+    return _PageUnits(body, unit_lengths, sampled, line_unit, len(lines))
 
 
 def _chunks(pages: list[_PageUnits]) -> list[str]:
@@ -486,8 +511,7 @@ def _chunks(pages: list[_PageUnits]) -> list[str]:
             if pending:
                 chunks.append("\n".join(pending))
                 pending, size = [], 0
-            cut_lengths = np.minimum(page.lengths, MAX_UNIT_CHARS) + 1
-            ends = np.cumsum(cut_lengths)
+            ends = np.cumsum(page.sampled + 1)
             begin, unit = 0, 0
             while unit < len(ends):
                 stop = max(int(np.searchsorted(ends, begin + CHUNK_CHARS, "right")), unit + 1)
@@ -509,7 +533,6 @@ def _chunks(pages: list[_PageUnits]) -> list[str]:
 BASE_FEATURES = (
     "log_chars",
     "log_tokens",
-    "log_words",
     "log_units",
     *(f"words_ge_{edge}" for edge in WORD_BINS),
     "frac_upper",
@@ -559,6 +582,7 @@ BASE_FEATURES = (
     "first_occurrence",
     "repeats_nearby",
     "same_as_previous",
+    "same_start_nearby",
     "blank_before",
     "blank_after",
     "log_block_rows",
@@ -583,7 +607,9 @@ NEIGHBOUR_FEATURES = (
     "blank_before",
 )
 WINDOW_FEATURES = ("log_units", "ends_terminal", "function_density", "ui_density", "links_per_word")
-PAGE_FEATURES = ("page_log_rows", "page_log_words", "page_mean_terminal", "page_wrapped")
+# Page size is left out on purpose: how much chrome a dump holds depends on the tool that made
+# it (html dumps carry hidden menus, a browser copy does not), so absolute sizes do not transfer.
+PAGE_FEATURES = ("page_mean_terminal", "page_wrapped")
 FEATURE_NAMES: tuple[str, ...] = (
     BASE_FEATURES
     + tuple(f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_FEATURES)
@@ -599,9 +625,10 @@ class Features:
 
     ``dense`` has one column per name in :data:`FEATURE_NAMES`. The hashed lexical features
     are, per namespace of :data:`LEX_NAMESPACES`, the row of every occurrence (ascending) in
-    ``lex_rows[k]`` and its bucket in ``range(N_HASH)`` in ``lex_buckets[k]``. ``line_rows`` maps every input line to its row, or -1 for
-    blank lines (``line_blank``) and lines without any word character. Pages are the slices
-    ``page_lines[p]:page_lines[p + 1]`` of lines and ``page_rows[p]:page_rows[p + 1]`` of rows.
+    ``lex_rows[k]`` and its bucket in ``range(N_HASH)`` in ``lex_buckets[k]``. ``line_rows``
+    maps every input line to its row, or -1 for blank lines (``line_blank``) and lines
+    without any word character. Pages are the slices ``page_lines[p]:page_lines[p + 1]`` of
+    lines and ``page_rows[p]:page_rows[p + 1]`` of rows.
     """
 
     dense: F32
@@ -685,13 +712,14 @@ def featurize(pages: Sequence[str]) -> Features:
     if stats is None:
         return _empty(page_lines, len(pages))
     lengths = np.concatenate([u.lengths for u in units])
+    scale = lengths / np.maximum(np.concatenate([u.sampled for u in units]), 1)
     line_unit = np.concatenate(
         [u.line_unit + off for u, off in zip(units, page_units[:-1], strict=True)]
     )
     unit_page = np.repeat(np.arange(len(pages), dtype=np.int64), n_units_per_page)
     n_phys = np.bincount(line_unit, minlength=len(lengths))
     page_wrapped = np.bincount(unit_page, weights=n_phys > 1, minlength=len(pages)) > 0
-    return _unit_pass(stats, lengths, unit_page, n_phys, page_wrapped, line_unit, page_lines)
+    return _unit_pass(stats, lengths, scale, unit_page, n_phys, page_wrapped, line_unit, page_lines)
 
 
 def _empty(page_lines: I64, n_pages: int) -> Features:
@@ -707,9 +735,10 @@ def _empty(page_lines: I64, n_pages: int) -> Features:
     )
 
 
-def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
+def _unit_pass(
     st: _UnitStats,
     lengths: I64,
+    scale: npt.NDArray[np.float64],
     unit_page: I64,
     n_phys: I64,
     page_wrapped: BoolArr,
@@ -731,15 +760,16 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
     def r(a: npt.ArrayLike) -> F32:
         return np.asarray(a, dtype=np.float32)[rows]
 
-    visible = c[:, uc.UPPER:].sum(axis=1) - c[:, uc.NEWLINE]
-    words = st.n_words.astype(np.float32)
+    # Counts of sampled units are scaled to their true length; shares need no scaling.
+    visible = c[:, uc.UPPER :].sum(axis=1) - c[:, uc.NEWLINE]
+    words = (st.n_words * scale).astype(np.float32)
+    tokens = (st.n_tokens * scale).astype(np.float32)
     cjk = c[:, uc.CJK]
-    text_units = words + 0.5 * cjk
+    text_units = words + (0.5 * cjk * scale).astype(np.float32)
     sp = st.specials.astype(np.float32)
     f: dict[str, F32] = {}
     f["log_chars"] = r(np.log1p(lengths))
-    f["log_tokens"] = r(np.log1p(st.n_tokens))
-    f["log_words"] = r(np.log1p(words))
+    f["log_tokens"] = r(np.log1p(tokens))
     f["log_units"] = r(np.log1p(text_units))
     for edge in WORD_BINS:
         f[f"words_ge_{edge}"] = r(text_units >= edge)
@@ -752,19 +782,19 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
     f["frac_symbol"] = r(_safe_div(c[:, uc.SYMBOL], visible))
     f["frac_other"] = r(_safe_div(c[:, uc.OTHER] + c[:, uc.PRIVATE], visible))
     f["has_private_use"] = r(c[:, uc.PRIVATE] > 0)
-    f["mean_word_len"] = r(_safe_div(st.word_chars, words) / 10)
+    f["mean_word_len"] = r(_safe_div(st.word_chars, st.n_words) / 10)
     f["mean_token_len"] = r(_safe_div(visible, st.n_tokens) / 10)
-    f["frac_cap_words"] = r(_safe_div(st.cap_words, words))
-    f["frac_allcaps_words"] = r(_safe_div(st.allcaps_words, words))
-    f["frac_digit_words"] = r(_safe_div(st.digit_words, words))
-    f["frac_long_words"] = r(_safe_div(st.long_words, words))
-    f["icon_density"] = r(_safe_div(st.icon_words + st.glued_icons, words))
+    f["frac_cap_words"] = r(_safe_div(st.cap_words, st.n_words))
+    f["frac_allcaps_words"] = r(_safe_div(st.allcaps_words, st.n_words))
+    f["frac_digit_words"] = r(_safe_div(st.digit_words, st.n_words))
+    f["frac_long_words"] = r(_safe_div(st.long_words, st.n_words))
+    f["icon_density"] = r(_safe_div(st.icon_words + st.glued_icons, st.n_words))
     f["has_glued_icon"] = r(st.glued_icons > 0)
-    f["ui_density"] = r(_safe_div(st.ui_words, words))
+    f["ui_density"] = r(_safe_div(st.ui_words, st.n_words))
     f["has_ui_word"] = r(st.ui_words > 0)
-    f["function_density"] = r(_safe_div(st.function_words, words))
+    f["function_density"] = r(_safe_div(st.function_words, st.n_words))
     f["cjk_function_density"] = r(_safe_div(sp[:, SP_CJK_FUNCTION], cjk))
-    f["web_density"] = r(_safe_div(st.web_words, words))
+    f["web_density"] = r(_safe_div(st.web_words, st.n_words))
     last = st.last_special
     f["ends_terminal"] = r(last == SP_TERMINAL)
     f["ends_colon"] = r(last == SP_COLON)
@@ -784,12 +814,12 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
     f["starts_punct_symbol"] = r(
         ((first_kind == uc.PUNCT) | (first_kind == uc.SYMBOL)) & ~st.bullet_space
     )
-    f["log_sentences"] = r(np.log1p(sp[:, SP_TERMINAL]))
+    f["log_sentences"] = r(np.log1p(sp[:, SP_TERMINAL] * scale))
     separators = sp[:, SP_SEPARATOR] + sp[:, SP_BULLET_SEP] + sp[:, SP_PIPE]
     f["separators_per_token"] = r(_safe_div(separators, st.n_tokens))
-    f["commas_per_word"] = r(_safe_div(sp[:, SP_COMMA], words))
-    f["colons"] = r(np.minimum(sp[:, SP_COLON], 3) / 3)
-    f["links_per_word"] = r(_safe_div(st.md_links, words))
+    f["commas_per_word"] = r(_safe_div(sp[:, SP_COMMA], st.n_words))
+    f["colons"] = r(np.minimum(sp[:, SP_COLON] * scale, 3) / 3)
+    f["links_per_word"] = r(_safe_div(st.md_links, st.n_words))
     f["has_at"] = r(sp[:, SP_AT] > 0)
     f["log_wrapped_lines"] = r(np.log(np.maximum(n_phys, 1)))
 
@@ -811,6 +841,14 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
     prev_same = np.zeros(len(rows), dtype=bool)
     prev_same[1:] = (key[1:] == key[:-1]) & (page[1:] == page[:-1])
     f["same_as_previous"] = prev_same.astype(np.float32)
+    # Near-duplicates: a card's headline and the same headline with a label or teaser added.
+    prefix = st.prefix_hash[rows]
+    near = np.zeros(len(rows), dtype=bool)
+    for off in range(1, PREFIX_NEAR + 1):
+        match = (prefix[off:] == prefix[:-off]) & (prefix[off:] != 0) & (page[off:] == page[:-off])
+        near[off:] |= match
+        near[:-off] |= match
+    f["same_start_nearby"] = near.astype(np.float32)
 
     # Blank lines and blocks (runs of lines between blank lines).
     n_units = len(blank_unit)
@@ -849,8 +887,9 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
     f["rel_char_position"] = r(
         _safe_div(unit_start_char - page_start_char[unit_page], page_chars[unit_page])
     )
-    f["log_rows_before"] = np.log1p(i - lo).astype(np.float32)
-    f["log_rows_after"] = np.log1p(hi - 1 - i).astype(np.float32)
+    # Distances to the page's edges matter only close to them: capped (see PAGE_FEATURES).
+    f["log_rows_before"] = np.log1p(np.minimum(i - lo, EDGE_ROWS)).astype(np.float32)
+    f["log_rows_after"] = np.log1p(np.minimum(hi - 1 - i, EDGE_ROWS)).astype(np.float32)
     page_sum_units = np.bincount(page, weights=f["log_units"], minlength=n_pages)
     page_mean_units = _safe_div(page_sum_units, np.diff(page_rows))[page]
     f["units_minus_page_mean"] = f["log_units"] - page_mean_units
@@ -861,14 +900,8 @@ def _unit_pass(  # noqa: PLR0915 - one flat list of features reads best
         dense[:, k] = f[name]
     _fill_context(dense, f, lo, hi)
     page_n = np.diff(page_rows).astype(np.float32)
-    page_words = np.bincount(page, weights=words[rows], minlength=n_pages)
     page_terminal = np.bincount(page, weights=f["ends_terminal"], minlength=n_pages)
-    page_cols = [
-        np.log1p(page_n),
-        np.log1p(page_words),
-        _safe_div(page_terminal, page_n),
-        page_wrapped.astype(np.float32),
-    ]
+    page_cols = [_safe_div(page_terminal, page_n), page_wrapped.astype(np.float32)]
     first_page_col = N_FEATURES - len(PAGE_FEATURES)
     for k, values in enumerate(page_cols):
         dense[:, first_page_col + k] = values[page]

@@ -60,12 +60,17 @@ CONTEXT_DENSE = (
     "log_repeats",
     "rel_position",
     "blank_before",
+    "repeats_nearby",
+    "same_start_nearby",
 )
+# Repeated lines (a card's headline printed twice) should not borrow support from the content
+# around them: these columns are the neighbours' mean score times "is repeated nearby".
+REPEAT_FLAGS = ("repeats_nearby", "same_start_nearby")
 CONTEXT_NAMES: tuple[str, ...] = (
-    ("logit",)
-    + tuple(f"logit@{off:+d}" for off in CONTEXT_OFFSETS)
-    + tuple(f"logit~{w}" for w in CONTEXT_WINDOWS)
-    + (
+    "logit",
+    *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
+    *(f"logit~{w}" for w in CONTEXT_WINDOWS),
+    *(
         "logit_max_before_5",
         "logit_max_after_5",
         "content_words_before",
@@ -73,9 +78,14 @@ CONTEXT_NAMES: tuple[str, ...] = (
         "page_mean_logit",
         "page_share_positive",
         "logit_minus_page_max",
-    )
-    + CONTEXT_DENSE
+        "in_main_region",
+        "log_rows_to_main_region",
+        "main_region_share",
+    ),
+    *CONTEXT_DENSE,
+    *(f"logit~2*{flag}" for flag in REPEAT_FLAGS),
 )
+REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100 word units
 
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
@@ -108,19 +118,24 @@ def _windowed(values: F32, half: int, lo: I64, hi: I64) -> F32:
 
 
 def lexical_columns(
-    rows: tuple[I64, ...], values: tuple[F32, ...], n_rows: int
+    rows: tuple[I64, ...],
+    values: tuple[F32, ...],
+    n_rows: int,
+    counts: tuple[npt.NDArray[np.floating[Any]], ...] | None = None,
 ) -> F32:
     """Per-row lexical features (:data:`LEX_FEATURES`) from each namespace's occurrences.
 
     ``rows[k]`` (ascending) and ``values[k]`` are the row and lexicon log-odds of every
-    occurrence in namespace ``k`` of :data:`LEX_NAMESPACES`. Rows without occurrences get 0.
+    occurrence in namespace ``k`` of :data:`LEX_NAMESPACES`; ``counts[k]``, when given, says
+    how many occurrences each entry stands for. Rows without occurrences get 0.
     """
     out = np.zeros((n_rows, len(LEX_FEATURES)), dtype=np.float32)
     col = 0
     for k, name in enumerate(LEX_NAMESPACES):
         r, v = rows[k], values[k]
-        count = np.bincount(r, minlength=n_rows)
-        total = np.bincount(r, weights=v, minlength=n_rows)
+        w = None if counts is None else counts[k]
+        count = np.bincount(r, weights=w, minlength=n_rows)
+        total = np.bincount(r, weights=v if w is None else v * w, minlength=n_rows)
         out[:, col] = np.divide(total, count, out=np.zeros(n_rows), where=count > 0)
         col += 1
         if name == "word" and len(r):
@@ -132,6 +147,56 @@ def lexical_columns(
         elif name == "word":
             col += 2
     return out
+
+
+def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64, F32]:
+    """The contiguous run of rows with the largest sum of (p - 0.5) * words, per page.
+
+    Returns whether each row is inside its page's run, its distance in rows to the run, and
+    the run's share of the page's positive mass. Articles have one such main region; the model
+    learns how much to trust it on other pages.
+    """
+    n = len(z)
+    n_pages = len(features.page_rows) - 1
+    starts = features.page_rows[:-1]
+    page = np.repeat(np.arange(n_pages), np.diff(features.page_rows))
+    v = np.rint((sigmoid(z) - 0.5) * features.row_words * REGION_SCALE).astype(np.int64)
+    cs = np.cumsum(v)
+    base = np.concatenate([[0], cs])[starts][page]
+    end_sum = cs - base  # sum of the page's rows up to and including this one
+    start_sum = end_sum - v  # sum before this row
+    # Running minimum of start_sum within each page: shift pages apart so none leaks into the
+    # next (exact in integers).
+    spread = int(np.abs(v).sum()) * 2 + 1
+    offset = np.arange(n_pages, dtype=np.int64)[page] * spread
+    run_min = np.minimum.accumulate(start_sum - offset) + offset
+    gain = end_sum - run_min
+    idx = np.arange(n)
+    inside = np.zeros(n, dtype=bool)
+    distance = np.zeros(n, dtype=np.int64)
+    share = np.zeros(n, dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(features.page_rows) > 0)
+    if n == 0:
+        return inside, distance, share
+    seg = starts[nonempty]
+    best = np.full(n_pages, -1, dtype=np.int64)
+    best[nonempty] = np.maximum.reduceat(gain, seg)
+    end = np.full(n_pages, -1, dtype=np.int64)
+    end[nonempty] = np.minimum.reduceat(np.where(gain == best[page], idx, n), seg)
+    before_end = np.where(idx <= end[page], start_sum, np.iinfo(np.int64).max)
+    low = np.full(n_pages, 0, dtype=np.int64)
+    low[nonempty] = np.minimum.reduceat(before_end, seg)
+    begin = np.full(n_pages, 0, dtype=np.int64)
+    begin[nonempty] = np.maximum.reduceat(np.where(before_end == low[page], idx, -1), seg)
+    found = best[page] > 0
+    inside = found & (idx >= begin[page]) & (idx <= end[page])
+    distance = np.where(
+        found, np.maximum(begin[page] - idx, 0) + np.maximum(idx - end[page], 0), n
+    ).astype(np.int64)
+    positive = np.bincount(page, weights=np.maximum(v, 0), minlength=n_pages)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(positive[page] > 0, best[page] / positive[page], 0.0).astype(np.float32)
+    return inside, distance, share
 
 
 def context_features(logit: F32, features: Features) -> F32:
@@ -166,8 +231,14 @@ def context_features(logit: F32, features: Features) -> F32:
     cols.append(page_mean[page].astype(np.float32))
     cols.append(page_pos[page].astype(np.float32))
     cols.append(z - page_max[page])
+    inside, distance, share = main_region(z, features)
+    cols.append(inside.astype(np.float32))
+    cols.append(np.log1p(distance).astype(np.float32))
+    cols.append(share)
     index = {name: k for k, name in enumerate(FEATURE_NAMES)}
     cols.extend(features.dense[:, index[name]] for name in CONTEXT_DENSE)
+    near = _windowed(z, 2, lo, hi)
+    cols.extend(near * features.dense[:, index[flag]] for flag in REPEAT_FLAGS)
     return np.column_stack(cols).astype(np.float32, copy=False)
 
 
@@ -207,9 +278,7 @@ class LineModel:
 
     def line_inputs(self, features: Features) -> F32:
         """The line stage's inputs: dense features and lexical columns (:data:`LINE_NAMES`)."""
-        values = tuple(
-            self.lexicon[k][buckets] for k, buckets in enumerate(features.lex_buckets)
-        )
+        values = tuple(self.lexicon[k][buckets] for k, buckets in enumerate(features.lex_buckets))
         lex = lexical_columns(features.lex_rows, values, features.n_rows)
         return np.hstack([features.dense, lex])
 
@@ -247,7 +316,7 @@ class LineModel:
 
     def save(self, path: Path) -> str:
         """Write the model with joblib (atomically) and return the file's sha256."""
-        import joblib  # noqa: PLC0415 - only when saving or loading
+        import joblib
 
         tmp = path.with_name(path.name + ".part")
         joblib.dump(self.to_dict(), tmp, compress=3)
@@ -268,12 +337,14 @@ def sha256_file(path: Path) -> str:
 
 
 def default_model_path() -> Path:
-    """Where the shipped model is installed (the top-level models/ folder, as declutter.models)."""
+    """Where the shipped model is: installed as ``declutter.models``, or ``models/`` beside
+    the package in a source checkout."""
     try:
-        import declutter.models  # noqa: PLC0415 - an empty package that marks the folder
+        import declutter.models
+
+        return Path(declutter.models.__file__).with_name(DEFAULT_MODEL_NAME)
     except ImportError:
-        raise ModelError("the shipped model is not installed; reinstall declutter") from None
-    return Path(declutter.models.__file__).with_name(DEFAULT_MODEL_NAME)
+        return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
 
 
 _cache: dict[Path, LineModel] = {}
@@ -308,8 +379,10 @@ def _recorded_sha256(model_path: Path) -> str | None:
 
 
 def _load(path: Path, expected_sha256: str | None) -> LineModel:
-    import joblib  # noqa: PLC0415
+    import joblib
 
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, expected a model file")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     if expected_sha256 is not None and sha256_file(path) != expected_sha256:

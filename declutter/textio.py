@@ -15,8 +15,10 @@ import codecs
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from declutter.errors import InputError
 
@@ -59,7 +61,9 @@ def decode(
             try:
                 return Decoded(data[len(bom) :].decode(codec), codec, "strict", bom)
             except UnicodeDecodeError:
-                raise InputError(f"{name}: has a UTF-16 byte-order mark but is not UTF-16") from None
+                raise InputError(
+                    f"{name}: has a UTF-16 byte-order mark but is not UTF-16"
+                ) from None
     if b"\x00" in data:
         raise InputError(f"{name}: binary file (contains NUL bytes), skipped")
     try:
@@ -87,18 +91,27 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``path`` only when the block completes.
 
-    An interrupted run never leaves a half-written output under the final name.
+    Data goes to a temporary file beside ``path``, renamed over it at the end; on any error or
+    interruption the temporary file is removed, so no half-written output ever exists.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+            yield f
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (see :func:`atomic_output`)."""
+    with atomic_output(path) as f:
+        f.write(data)

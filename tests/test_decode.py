@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from declutter.decode import decode, logit
 
@@ -37,3 +39,35 @@ def test_smoothing_does_not_cross_pages() -> None:
     logits = rows(3.0, -0.5, -5.0)
     keep = decode(logits, np.array([0, 2, 3]), 0.5, 2.0)
     assert keep.tolist() == [True, True, False]
+
+
+def reference_viterbi(gain: list[float], penalty: float) -> list[bool]:
+    """Textbook two-state Viterbi with backpointers, for one page."""
+    n = len(gain)
+    came1, came0 = [False] * n, [False] * n
+    s0, s1 = 0.0, gain[0]
+    for i in range(1, n):
+        came1[i] = s1 >= s0 - penalty
+        new1 = (s1 if came1[i] else s0 - penalty) + gain[i]
+        came0[i] = s1 - penalty > s0
+        new0 = s1 - penalty if came0[i] else s0
+        s0, s1 = new0, new1
+    state, path = s1 > s0, [False] * n
+    for i in range(n - 1, -1, -1):
+        path[i] = state
+        state = came1[i] if state else came0[i]
+    return path
+
+
+@given(
+    st.lists(st.lists(st.floats(-5, 5, allow_nan=False), max_size=40), min_size=1, max_size=6),
+    st.sampled_from([0.25, 0.5, 1.0, 2.0, 3.0]),
+)
+def test_smoothing_is_exact_viterbi(pages: list[list[float]], penalty: float) -> None:
+    logits = np.array([x for page in pages for x in page], dtype=np.float32)
+    page_rows = np.concatenate([[0], np.cumsum([len(p) for p in pages])])
+    expected: list[bool] = []
+    for page in pages:
+        if page:
+            expected += reference_viterbi([float(np.float32(x)) for x in page], penalty)
+    assert decode(logits, page_rows, 0.5, penalty).tolist() == expected

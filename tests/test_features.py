@@ -44,7 +44,10 @@ def test_empty_page_has_no_lines() -> None:
 
 
 def test_word_counts() -> None:
-    assert feature("one two three\nsolo", "log_words") == [round(np.log1p(3), 4), round(np.log1p(1), 4)]
+    assert feature("one two three\nsolo", "log_units") == [
+        round(np.log1p(3), 4),
+        round(np.log1p(1), 4),
+    ]
 
 
 def test_cjk_characters_count_as_half_words() -> None:
@@ -161,6 +164,8 @@ def test_positions() -> None:
     text = "first\nsecond\nthird"
     assert feature(text, "rel_position") == [0.0, 0.5, 1.0]
     assert feature(text, "log_rows_before") == [0.0, round(np.log(2), 4), round(np.log(3), 4)]
+    long_page = "\n".join(f"line {i}" for i in range(30))
+    assert feature(long_page, "log_rows_before")[-1] == round(np.log(9), 4)
     assert feature(text, "rel_char_position") == [0.0, round(6 / 19, 4), round(13 / 19, 4)]
 
 
@@ -226,13 +231,14 @@ def test_same_words_hash_alike_regardless_of_case_and_position() -> None:
     assert words[0] == words[3]
 
 
-def test_long_lines_are_featurized_from_their_start() -> None:
-    from declutter.features import MAX_UNIT_CHARS
-
-    text = "word " * (MAX_UNIT_CHARS // 2)
+def test_long_lines_are_sampled_with_counts_scaled_to_their_length() -> None:
+    text = "word " * 20000
     features = featurize([text + "\nshort line"])
     assert features.n_rows == 2
     assert column(features, "log_chars")[0] == round(float(np.log1p(len(text))), 4)
+    # 20,000 words, estimated from the sample within a few percent.
+    assert abs(features.row_words[0] - 20000) / 20000 < 0.05
+    assert abs(column(features, "mean_word_len")[0] - 0.4) < 0.01
 
 
 def test_pages_larger_than_a_chunk_are_split_consistently() -> None:
@@ -257,3 +263,9 @@ def test_featurizer_never_fails_or_emits_nan(pages: list[str]) -> None:
     assert np.isfinite(features.dense).all()
     assert len(features.line_rows) == features.page_lines[-1]
     assert features.page_rows[-1] == features.n_rows
+
+
+def test_lines_starting_alike_nearby_are_near_duplicates() -> None:
+    text = "Storm closes the harbour bridge\nStorm closes the harbour bridge FEATURE\nOther words here now"
+    assert feature(text, "same_start_nearby") == [1.0, 1.0, 0.0]
+    assert feature("one two\none two three", "same_start_nearby") == [0.0, 0.0]

@@ -38,7 +38,17 @@ def test_body_strips_only_the_line_ending() -> None:
 
 def test_wrap_joins_joins_near_width_lines() -> None:
     lengths = np.array([70, 72, 30, 0, 71, 69, 10, 0, 5])
-    assert wrap_joins(lengths).tolist() == [True, True, False, False, True, True, False, False, False]
+    assert wrap_joins(lengths).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_wrap_joins_leaves_unwrapped_pages_alone() -> None:

@@ -31,7 +31,9 @@ def test_save_and_load_round_trip(tiny_model: LineModel, tmp_path: Path) -> None
         loaded.predict_proba(features), tiny_model.predict_proba(features), atol=1e-3
     )
     assert loaded.threshold == tiny_model.threshold
-    assert loaded.metadata["training_data"]["pages"] == tiny_model.metadata["training_data"]["pages"]
+    assert (
+        loaded.metadata["training_data"]["pages"] == tiny_model.metadata["training_data"]["pages"]
+    )
 
 
 def test_saved_model_records_versions(tiny_model: LineModel) -> None:
@@ -117,3 +119,22 @@ def test_shipped_model_is_refused_when_its_bytes_change(
 
 def test_shipped_model_is_small() -> None:
     assert default_model_path().stat().st_size <= 10 * 1024 * 1024
+
+
+def test_main_region_is_the_best_run_per_page() -> None:
+    from declutter.model import main_region
+
+    features = featurize(["a b c\nd e f\ng h\ni j k", "x y\nz w v", ""])
+    z = np.array([-3, 2, 2, -3, 3, -2], dtype=np.float32)
+    inside, distance, share = main_region(z, features)
+    assert inside.tolist() == [False, True, True, False, True, False]
+    assert distance.tolist() == [1, 0, 0, 1, 0, 1]
+    assert share.tolist() == [1.0] * 6
+
+
+def test_main_region_on_a_page_without_content() -> None:
+    from declutter.model import main_region
+
+    features = featurize(["a\nb"])
+    inside, _, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
+    assert not inside.any()

@@ -111,3 +111,25 @@ def test_train_reports_what_it_fitted(tiny_model: LineModel) -> None:
     assert summary["pages"] >= 30
     assert 0 < summary["content_rows"] < summary["rows"]
     assert 0 < tiny_model.threshold < 1
+
+
+def test_validation_rows_hold_out_whole_groups() -> None:
+    from declutter.train import validation_rows
+
+    groups = np.array([f"site{i % 50}" for i in range(1000)])
+    held = validation_rows(groups, 0.2)
+    for g in np.unique(groups):
+        assert len(set(held[groups == g])) == 1  # a site is all in or all out
+    assert 0.05 < held.mean() < 0.4
+    assert not validation_rows(groups, 0.0).any()
+
+
+def test_decoder_ties_go_to_the_higher_threshold() -> None:
+    from declutter.features import featurize
+    from declutter.train import THRESHOLDS, choose_decoder
+
+    features = featurize(["a b c\nd e f"])
+    logits = np.array([4.0, -4.0], dtype=np.float32)  # every threshold in the grid decodes alike
+    threshold, smoothing, _ = choose_decoder(logits, np.array([1, 0]), features)
+    assert threshold == max(THRESHOLDS)
+    assert smoothing == 0.0

@@ -1,0 +1,394 @@
+"""Quality benchmark: declutter against the baselines on held-out pages, written to BENCHMARKS.md.
+
+    python benchmarks/quality.py              # full run (~10 min the first time, dumps cached)
+    python benchmarks/quality.py --limit 5 --out /tmp/b.md   # a quick slice (CI)
+
+Test pages: WCXB's test split (never trained on) and the Readability pages held out from
+training, each dumped in every style of ``declutter.corpus``. Systems, on the same dumps:
+keep everything; the C4 line rules; jusText with each line a paragraph (if installed);
+declutter with the shipped model at its default threshold and two other operating points; and,
+for reference only, trafilatura on the HTML (it sees the DOM). Metrics: WCXB's mean per-page
+word precision/recall/F1, the share of WCXB's "with" snippets present and "without" snippets
+absent, and line precision/recall/F1 of the content class (lines labelled by aligning each dump
+with the gold text, as for training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C
+
+from declutter.align import CHROME, CONTENT, align_lines
+from declutter.clean import Cleaner
+from declutter.evaluate import word_scores
+from declutter.lines import body, split_lines
+from declutter.model import load_model
+
+OPERATING_POINT_STEP = 0.15  # the two extra declutter thresholds: default minus/plus this
+CURVE_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))
+HEADLINE_STYLE = "html-text"
+TRAFILATURA = "trafilatura (HTML)"
+
+
+@dataclass(frozen=True)
+class PageScore:
+    page_id: str
+    source: str
+    page_type: str
+    precision: float
+    recall: float
+    f1: float
+    with_rate: float | None
+    without_rate: float | None
+    tp: int
+    fp: int
+    fn: int
+
+
+def score(
+    page: C.TestPage, output: str, keep: Sequence[bool] | None, labels: np.ndarray | None
+) -> PageScore:
+    ws = word_scores(output, page.gold)
+    words = C.word_string(output)
+    with_rate = (
+        float(np.mean([C.snippet_present(s, words) for s in page.with_snippets]))
+        if page.with_snippets
+        else None
+    )
+    without_rate = (
+        float(np.mean([not C.snippet_present(s, words) for s in page.without_snippets]))
+        if page.without_snippets
+        else None
+    )
+    tp = fp = fn = 0
+    if keep is not None and labels is not None:
+        k = np.asarray(keep, dtype=bool)
+        tp = int(np.sum(k & (labels == CONTENT)))
+        fp = int(np.sum(k & (labels == CHROME)))
+        fn = int(np.sum(~k & (labels == CONTENT)))
+    return PageScore(
+        page.page_id,
+        page.source,
+        page.page_type,
+        ws.precision,
+        ws.recall,
+        ws.f1,
+        with_rate,
+        without_rate,
+        tp,
+        fp,
+        fn,
+    )
+
+
+def summarize(scores: Sequence[PageScore]) -> dict[str, float]:
+    def mean(values: list[float]) -> float:
+        return float(np.mean(values)) if values else float("nan")
+
+    tp = sum(s.tp for s in scores)
+    fp = sum(s.fp for s in scores)
+    fn = sum(s.fn for s in scores)
+    lp = tp / (tp + fp) if tp + fp else float("nan")
+    lr = tp / (tp + fn) if tp + fn else float("nan")
+    return {
+        "pages": len(scores),
+        "f1": mean([s.f1 for s in scores]),
+        "precision": mean([s.precision for s in scores]),
+        "recall": mean([s.recall for s in scores]),
+        "median_f1": C.median([s.f1 for s in scores]),
+        "with": mean([s.with_rate for s in scores if s.with_rate is not None]),
+        "without": mean([s.without_rate for s in scores if s.without_rate is not None]),
+        "line_f1": 2 * lp * lr / (lp + lr) if tp else float("nan"),
+        "line_precision": lp,
+        "line_recall": lr,
+    }
+
+
+def fmt(x: float) -> str:
+    return "–" if x != x else f"{x:.3f}"
+
+
+def run(args: argparse.Namespace) -> str:
+    pages = C.load_test_pages(args.limit)
+    model = load_model(args.model)
+    default = model.threshold
+    points = sorted(
+        {
+            round(min(max(default + d, 0.05), 0.95), 2)
+            for d in (-OPERATING_POINT_STEP, 0.0, OPERATING_POINT_STEP)
+        }
+    )
+    systems = ["keep everything", "C4 line rules", "jusText (lines)"] + [
+        f"declutter t={t:.2f}" + (" (default)" if abs(t - default) < 1e-9 else "") for t in points
+    ]
+    results: dict[tuple[str, str], list[PageScore]] = defaultdict(list)
+    curve: dict[float, list[PageScore]] = defaultdict(list)
+    have_justext = C.justext_keep_mask("x\n", "en") is not None
+    for style in C.STYLES:
+        print(f"[quality] {style}: dumping {len(pages)} pages", file=sys.stderr, flush=True)
+        texts = C.dumps(pages, style, args.jobs)
+        labels = {
+            p.page_id: align_lines([body(x) for x in split_lines(texts[p.page_id])], p.gold).labels
+            for p in pages
+        }
+        for page in pages:
+            text, lab = texts[page.page_id], labels[page.page_id]
+            n = len(split_lines(text))
+            results[(systems[0], style)].append(score(page, text, [True] * n, lab))
+            mask = C.c4_keep_mask(text)
+            results[(systems[1], style)].append(score(page, C.c4_clean(text), mask, lab))
+            if have_justext:
+                jt = C.justext_keep_mask(text, page.lang) or [False] * n
+                out = "".join(x for x, k in zip(split_lines(text), jt, strict=True) if k)
+                results[(systems[2], style)].append(score(page, out, jt, lab))
+        for t, name in zip(points, systems[3:], strict=True):
+            cleaner = Cleaner(model, threshold=t)
+            for batch in C.chunks(pages, 128):
+                outs = cleaner.process([texts[p.page_id] for p in batch])
+                for page, res in zip(batch, outs, strict=True):
+                    results[(name, style)].append(
+                        score(page, res.text, res.keep.tolist(), labels[page.page_id])
+                    )
+        if style == HEADLINE_STYLE:
+            for t in CURVE_THRESHOLDS:
+                cleaner = Cleaner(model, threshold=float(t))
+                for batch in C.chunks(pages, 128):
+                    outs = cleaner.process([texts[p.page_id] for p in batch])
+                    for page, res in zip(batch, outs, strict=True):
+                        curve[float(t)].append(score(page, res.text, None, None))
+    trafilatura = C.cached_trafilatura(pages, args.jobs) if not args.no_trafilatura else None
+    if trafilatura is not None:
+        for page in pages:
+            results[(TRAFILATURA, "html")].append(
+                score(page, trafilatura[page.page_id], None, None)
+            )
+    if not have_justext:
+        systems.remove("jusText (lines)")
+    return report(pages, systems, points, default, results, curve, args)
+
+
+def report(
+    pages: Sequence[C.TestPage],
+    systems: list[str],
+    points: list[float],
+    default: float,
+    results: dict[tuple[str, str], list[PageScore]],
+    curve: dict[float, list[PageScore]],
+    args: argparse.Namespace,
+) -> str:
+    def wcxb(scores: list[PageScore]) -> list[PageScore]:
+        return [s for s in scores if s.source == "wcxb"]
+
+    has_traf = (TRAFILATURA, "html") in results
+    n_wcxb = sum(p.source == "wcxb" for p in pages)
+    out = [
+        f"Measured {C.environment()}.",
+        "",
+        f"Command: `python benchmarks/quality.py{' --limit ' + str(args.limit) if args.limit else ''}`. "
+        f"{n_wcxb} WCXB test pages (all with gold text) and "
+        f"{len(pages) - n_wcxb} held-out Readability pages; each dumped in {len(C.STYLES)} styles. "
+        "Word scores are WCXB's (mean over pages); *with* / *without* are the shares of WCXB's "
+        "must-appear snippets present and must-not-appear snippets absent; line scores count "
+        "lines labelled by aligning each dump with the gold text.",
+        "",
+        f"### WCXB test, {HEADLINE_STYLE} dumps (the headline)",
+        "",
+        "| system | word F1 | word P | word R | median F1 | with | without | line P | line R | line F1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = [(s, HEADLINE_STYLE) for s in systems] + ([(TRAFILATURA, "html")] if has_traf else [])
+    for name, style in rows:
+        m = summarize(wcxb(results[(name, style)]))
+        out.append(
+            f"| {name} | **{fmt(m['f1'])}** | {fmt(m['precision'])} | {fmt(m['recall'])} | "
+            f"{fmt(m['median_f1'])} | {fmt(m['with'])} | {fmt(m['without'])} | "
+            f"{fmt(m['line_precision'])} | {fmt(m['line_recall'])} | {fmt(m['line_f1'])} |"
+        )
+    out += ["", "### WCXB test, word F1 by dump style", ""]
+    out.append("| system | " + " | ".join(C.STYLES) + " |")
+    out.append("| --- |" + " ---: |" * len(C.STYLES))
+    for name in systems:
+        cells = [fmt(summarize(wcxb(results[(name, st)]))["f1"]) for st in C.STYLES]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    if has_traf:
+        f1 = fmt(summarize(wcxb(results[(TRAFILATURA, "html")]))["f1"])
+        out.append(f"| {TRAFILATURA} | " + " | ".join([f1] * len(C.STYLES)) + " |")
+    types = sorted({p.page_type for p in pages if p.source == "wcxb"})
+    out += ["", f"### WCXB test, word F1 by page type ({HEADLINE_STYLE} dumps)", ""]
+    out.append(
+        "| system | "
+        + " | ".join(
+            f"{t} ({sum(p.page_type == t and p.source == 'wcxb' for p in pages)})" for t in types
+        )
+        + " |"
+    )
+    out.append("| --- |" + " ---: |" * len(types))
+    for name, style in rows:
+        cells = []
+        for t in types:
+            sel = [s for s in wcxb(results[(name, style)]) if s.page_type == t]
+            cells.append(fmt(summarize(sel)["f1"]))
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    readability = [s for s in results[(systems[0], HEADLINE_STYLE)] if s.source == "readability"]
+    if readability:
+        out += ["", "### Readability pages held out from training (all dump styles pooled)", ""]
+        out.append("| system | pages × styles | word F1 | word P | word R |")
+        out.append("| --- | ---: | ---: | ---: | ---: |")
+        for name in systems:
+            sel = [s for st in C.STYLES for s in results[(name, st)] if s.source == "readability"]
+            m = summarize(sel)
+            out.append(
+                f"| {name} | {m['pages']} | {fmt(m['f1'])} | {fmt(m['precision'])} | {fmt(m['recall'])} |"
+            )
+        if has_traf:
+            sel = [s for s in results[(TRAFILATURA, "html")] if s.source == "readability"]
+            m = summarize(sel)
+            out.append(
+                f"| {TRAFILATURA} | {m['pages']} | {fmt(m['f1'])} | {fmt(m['precision'])} | {fmt(m['recall'])} |"
+            )
+    out += [
+        "",
+        f"### declutter's threshold: precision against recall (WCXB test, {HEADLINE_STYLE})",
+        "",
+        f"The default threshold is {default:.2f}. Lower thresholds keep more (recall), higher keep "
+        "less (precision).",
+        "",
+        "| threshold | word P | word R | word F1 |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for t in sorted(curve):
+        m = summarize(wcxb(curve[t]))
+        mark = " (default)" if abs(t - default) < 0.026 else ""
+        out.append(
+            f"| {t:.2f}{mark} | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} |"
+        )
+    if args.plot and curve:
+        if plot_curve(curve, default, Path(args.plot)):
+            link = os.path.relpath(Path(args.plot).resolve(), Path(args.out).resolve().parent)
+            out += ["", f"![declutter precision-recall curve]({link})"]
+    return "\n".join(out) + "\n"
+
+
+def plot_curve(curve: dict[float, list[PageScore]], default: float, path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("[quality] matplotlib not installed: no plot", file=sys.stderr)
+        return False
+    ts = sorted(curve)
+    ps = [summarize([s for s in curve[t] if s.source == "wcxb"])["precision"] for t in ts]
+    rs = [summarize([s for s in curve[t] if s.source == "wcxb"])["recall"] for t in ts]
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=120)
+    ax.plot(rs, ps, marker="o", markersize=3)
+    for t, p, r in zip(ts, ps, rs, strict=True):
+        if abs(t - default) < 0.026 or t in (0.05, 0.5, 0.95):
+            ax.annotate(f"{t:.2f}", (r, p), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("mean word recall")
+    ax.set_ylabel("mean word precision")
+    ax.set_title(f"declutter on WCXB test ({HEADLINE_STYLE} dumps)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+EXAMPLE_PAGE = "training_data/pages/en-news-01.txt"
+EXAMPLE_IN_LINES = 34  # lines of the raw page shown
+EXAMPLE_OUT_LINES = 9  # lines of the cleaned page shown
+EXAMPLE_WIDTH = 96  # longer lines are cut for display, marked with …
+
+
+def readme_example(model_path: Path | None) -> str:
+    """The README's before/after: a page written for the project, cleaned by the model."""
+    path = C.ROOT / EXAMPLE_PAGE
+    text = path.read_text(encoding="utf-8")
+    cleaned = Cleaner(load_model(model_path)).clean(text)
+
+    def show(lines: list[str], n: int) -> str:
+        cut = [x if len(x) <= EXAMPLE_WIDTH else x[: EXAMPLE_WIDTH - 1] + "…" for x in lines[:n]]
+        return "\n".join(cut)
+
+    raw_lines, out_lines = text.splitlines(), cleaned.splitlines()
+    return "\n".join(
+        [
+            f"A page written for this project ({len(raw_lines)} lines), as a browser copy gives it:",
+            "",
+            "```",
+            f"$ head -n {EXAMPLE_IN_LINES} {EXAMPLE_PAGE}",
+            show(raw_lines, EXAMPLE_IN_LINES),
+            "```",
+            "",
+            f"`declutter clean` keeps {len(out_lines)} lines, the article's body (long lines cut "
+            "here for display):",
+            "",
+            "```",
+            f"$ declutter clean {EXAMPLE_PAGE} | head -n {EXAMPLE_OUT_LINES}",
+            show(out_lines, EXAMPLE_OUT_LINES),
+            "```",
+        ]
+    )
+
+
+def headline(section: str) -> str:
+    """The README's and model card's summary lines, taken from the quality tables."""
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        if len(cells) >= 4 and cells[1].replace(".", "").isdigit():
+            rows.setdefault(cells[0], cells)
+    default = next((k for k in rows if k.endswith("(default)")), None)
+    if default is None:
+        return ""
+    parts = [f"- declutter (default threshold): word F1 **{rows[default][1]}** on WCXB test "
+             f"{HEADLINE_STYLE} dumps (precision {rows[default][2]}, recall {rows[default][3]})."]
+    for name in ("keep everything", "C4 line rules", "jusText (lines)", TRAFILATURA):
+        if name in rows:
+            parts.append(f"- {name}: word F1 {rows[name][1]}")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, help="only the first N WCXB test pages (a CI slice)")
+    parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD, help="Markdown file to update")
+    parser.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for dumping HTML")
+    parser.add_argument("--no-trafilatura", action="store_true", help="skip the HTML reference")
+    parser.add_argument(
+        "--plot", default=None, help="PNG for the precision-recall curve (default: beside --out)"
+    )
+    args = parser.parse_args(argv)
+    if args.plot is None:
+        args.plot = str(args.out.resolve().parent / "benchmarks" / "pr-curve.png")
+    if not (C.DATASETS / "wcxb" / "test").is_dir():
+        print(f"[quality] {C.DATASETS}/wcxb/test not found", file=sys.stderr)
+        return 1
+    section = run(args)
+    C.replace_section(args.out, "quality", section, "Quality")
+    if args.out.resolve() == C.BENCHMARKS_MD.resolve() and args.limit is None:
+        # A full run on the shipped model also refreshes the numbers quoted elsewhere.
+        summary = headline(section)
+        C.replace_section(C.ROOT / "README.md", "headline", summary)
+        C.replace_section(C.ROOT / "models" / "MODEL_CARD.md", "numbers", summary)
+        C.replace_section(C.ROOT / "README.md", "example", readme_example(args.model))
+    print(f"[quality] wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from declutter import batch
+from declutter.errors import UsageError
+
+
+def test_stdin_plan() -> None:
+    assert batch.plan([], None, ["*.txt"]).pairs == [("<stdin>", None, None)]
+    assert batch.plan(["-"], "-", ["*.txt"]).pairs == [("<stdin>", None, None)]
+
+
+def test_stdin_cannot_mix_with_files(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="standard input"):
+        batch.plan(["-", str(tmp_path)], str(tmp_path / "o"), ["*.txt"])
+
+
+def test_same_names_from_two_inputs_collide(tmp_path: Path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "page.txt").write_text("x")
+    with pytest.raises(UsageError, match="would both write"):
+        batch.plan(
+            [str(tmp_path / "a" / "page.txt"), str(tmp_path / "b" / "page.txt")],
+            str(tmp_path / "out"),
+            ["*.txt"],
+        )
+
+
+def test_output_folder_containing_the_input_is_refused(tmp_path: Path) -> None:
+    inner = tmp_path / "data" / "in"
+    inner.mkdir(parents=True)
+    with pytest.raises(UsageError, match="must not be"):
+        batch.plan([str(inner)], str(tmp_path / "data"), ["*.txt"])
+
+
+def test_suffix_is_added_to_output_names(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p.txt").write_text("x")
+    pairs = batch.plan(
+        [str(tmp_path / "in")], str(tmp_path / "out"), ["*.txt"], ".scores.tsv"
+    ).pairs
+    assert [t.name for _, _, t in pairs if t] == ["p.txt.scores.tsv"]
+
+
+def test_escape_tsv() -> None:
+    assert batch.escape_tsv("a\tb\\c\r\n") == "a\\tb\\\\c\\r\\n"
+
+
+class Recorder(batch.Reporter):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def progress(self, done: int, total: int | None) -> None:
+        self.events.append(("progress", (done, total)))
+
+    def failure(self, message: str) -> None:
+        self.events.append(("failure", message))
+
+
+def test_reporter_hears_progress_and_failures(tmp_path: Path) -> None:
+    from declutter.clean import Cleaner
+
+    good = tmp_path / "good.txt"
+    good.write_text("A line of text here.\n")
+    jobs = [
+        batch.TextJob("good", good, tmp_path / "out" / "good.txt"),
+        batch.TextJob("gone", tmp_path / "missing.txt", tmp_path / "out" / "gone.txt"),
+    ]
+    recorder = Recorder()
+    summary = batch.clean_text_jobs(jobs, Cleaner(), batch.Options(), 1, recorder)
+    assert ("progress", (2, 2)) in recorder.events
+    assert any(kind == "failure" and "missing.txt" in str(m) for kind, m in recorder.events)
+    assert summary.files == 1 and not summary.ok

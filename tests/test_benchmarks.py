@@ -1,0 +1,64 @@
+"""A small slice of each benchmark script, so that they cannot rot (they need ../shared)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, needs_shared
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def test_c4_rules() -> None:
+    import _common as C
+
+    assert C.c4_keep("This line has five words in it.")
+    assert not C.c4_keep("Too short.")
+    assert not C.c4_keep("This line has no terminal punctuation at all")
+    assert not C.c4_keep("We use cookies to improve this site, see our privacy policy.")
+    assert not C.c4_keep("Please enable JavaScript to view the comments here.")
+    assert not C.c4_keep("And so the story went on and on...")
+
+
+def test_snippets_match_on_words() -> None:
+    import _common as C
+
+    words = C.word_string("The **quick** brown fox — jumps.")
+    assert C.snippet_present("quick brown fox jumps", words)
+    assert not C.snippet_present("brown quick", words)
+
+
+def test_replace_section(tmp_path: Path) -> None:
+    import _common as C
+
+    path = tmp_path / "B.md"
+    C.replace_section(path, "x", "one", "X")
+    C.replace_section(path, "x", "two", "X")
+    text = path.read_text()
+    assert "two" in text and "one" not in text and text.count("## X") == 1
+
+
+def test_quality_slice(tmp_path: Path) -> None:
+    needs_shared("datasets", "wcxb", "test")
+    pytest.importorskip("html_text")
+    import quality
+
+    out = tmp_path / "BENCHMARKS.md"
+    assert quality.main(["--limit", "3", "--out", str(out), "--no-trafilatura"]) == 0
+    text = out.read_text()
+    assert "WCXB test, html-text dumps" in text
+    assert "declutter t=" in text and "C4 line rules" in text
+
+
+def test_speed_slice(tmp_path: Path) -> None:
+    needs_shared("datasets", "wcxb", "test")
+    pytest.importorskip("html_text")
+    import speed
+
+    out = tmp_path / "BENCHMARKS.md"
+    assert speed.main(["--quick", "--out", str(out), "--no-training"]) == 0
+    text = out.read_text()
+    assert "MB/s" in text and "Start-up" in text and "peak RSS" in text
