@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
 from declutter.align import CHROME, CONTENT, align_lines
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.evaluate import word_scores
 from declutter.lines import body, split_lines
 from declutter.model import load_model
@@ -114,6 +114,12 @@ def summarize(scores: Sequence[PageScore]) -> dict[str, float]:
     }
 
 
+def prf_row(name: str, m: dict[str, float]) -> str:
+    return (
+        f"| {name} | {m['pages']} | {fmt(m['f1'])} | {fmt(m['precision'])} | {fmt(m['recall'])} |"
+    )
+
+
 def fmt(x: float) -> str:
     return "–" if x != x else f"{x:.3f}"
 
@@ -191,10 +197,11 @@ def report(
 
     has_traf = (TRAFILATURA, "html") in results
     n_wcxb = sum(p.source == "wcxb" for p in pages)
+    limit = f" --limit {args.limit}" if args.limit else ""
     out = [
         f"Measured {C.environment()}.",
         "",
-        f"Command: `python benchmarks/quality.py{' --limit ' + str(args.limit) if args.limit else ''}`. "
+        f"Command: `python benchmarks/quality.py{limit}`. "
         f"{n_wcxb} WCXB test pages (all with gold text) and "
         f"{len(pages) - n_wcxb} held-out Readability pages; each dumped in {len(C.STYLES)} styles. "
         "Word scores are WCXB's (mean over pages); *with* / *without* are the shares of WCXB's "
@@ -203,8 +210,9 @@ def report(
         "",
         f"### WCXB test, {HEADLINE_STYLE} dumps (the headline)",
         "",
-        "| system | word F1 | word P | word R | median F1 | with | without | line P | line R | line F1 |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| system | word F1 | word P | word R | median F1 | with | without "
+        "| line P | line R | line F1 |",
+        "| --- |" + " ---: |" * 9,
     ]
     rows = [(s, HEADLINE_STYLE) for s in systems] + ([(TRAFILATURA, "html")] if has_traf else [])
     for name, style in rows:
@@ -246,16 +254,10 @@ def report(
         out.append("| --- | ---: | ---: | ---: | ---: |")
         for name in systems:
             sel = [s for st in C.STYLES for s in results[(name, st)] if s.source == "readability"]
-            m = summarize(sel)
-            out.append(
-                f"| {name} | {m['pages']} | {fmt(m['f1'])} | {fmt(m['precision'])} | {fmt(m['recall'])} |"
-            )
+            out.append(prf_row(name, summarize(sel)))
         if has_traf:
             sel = [s for s in results[(TRAFILATURA, "html")] if s.source == "readability"]
-            m = summarize(sel)
-            out.append(
-                f"| {TRAFILATURA} | {m['pages']} | {fmt(m['f1'])} | {fmt(m['precision'])} | {fmt(m['recall'])} |"
-            )
+            out.append(prf_row(TRAFILATURA, summarize(sel)))
     out += [
         "",
         f"### declutter's threshold: precision against recall (WCXB test, {HEADLINE_STYLE})",
@@ -266,16 +268,15 @@ def report(
         "| threshold | word P | word R | word F1 |",
         "| ---: | ---: | ---: | ---: |",
     ]
-    for t in sorted(curve):
-        m = summarize(wcxb(curve[t]))
-        mark = " (default)" if abs(t - default) < 0.026 else ""
+    for point in sorted(curve):
+        m = summarize(wcxb(curve[point]))
+        mark = " (default)" if abs(point - default) < 0.026 else ""
         out.append(
-            f"| {t:.2f}{mark} | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} |"
+            f"| {point:.2f}{mark} | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} |"
         )
-    if args.plot and curve:
-        if plot_curve(curve, default, Path(args.plot)):
-            link = os.path.relpath(Path(args.plot).resolve(), Path(args.out).resolve().parent)
-            out += ["", f"![declutter precision-recall curve]({link})"]
+    if args.plot and curve and plot_curve(curve, default, Path(args.plot)):
+        link = os.path.relpath(Path(args.plot).resolve(), Path(args.out).resolve().parent)
+        out += ["", f"![declutter precision-recall curve]({link})"]
     return "\n".join(out) + "\n"
 
 
@@ -326,7 +327,8 @@ def readme_example(model_path: Path | None) -> str:
     raw_lines, out_lines = text.splitlines(), cleaned.splitlines()
     return "\n".join(
         [
-            f"A page written for this project ({len(raw_lines)} lines), as a browser copy gives it:",
+            f"A page written for this project ({len(raw_lines)} lines), as a browser copy "
+            "gives it:",
             "",
             "```",
             f"$ head -n {EXAMPLE_IN_LINES} {EXAMPLE_PAGE}",
@@ -346,7 +348,7 @@ def readme_example(model_path: Path | None) -> str:
 
 def headline(section: str) -> str:
     """The README's and model card's summary lines, taken from the quality tables."""
-    rows = {}
+    rows: dict[str, list[str]] = {}
     for line in section.splitlines():
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
         if len(cells) >= 4 and cells[1].replace(".", "").isdigit():
@@ -354,8 +356,10 @@ def headline(section: str) -> str:
     default = next((k for k in rows if k.endswith("(default)")), None)
     if default is None:
         return ""
-    parts = [f"- declutter (default threshold): word F1 **{rows[default][1]}** on WCXB test "
-             f"{HEADLINE_STYLE} dumps (precision {rows[default][2]}, recall {rows[default][3]})."]
+    parts = [
+        f"- declutter (default threshold): word F1 **{rows[default][1]}** on WCXB test "
+        f"{HEADLINE_STYLE} dumps (precision {rows[default][2]}, recall {rows[default][3]})."
+    ]
     for name in ("keep everything", "C4 line rules", "jusText (lines)", TRAFILATURA):
         if name in rows:
             parts.append(f"- {name}: word F1 {rows[name][1]}")

@@ -5,7 +5,7 @@
 ''
 """
 
-from declutter.clean import Cleaner, PageResult, clean
+from declutter.cleaner import Cleaner, PageResult, clean
 from declutter.errors import DeclutterError, InputError, ModelError, TrainingDataError, UsageError
 from declutter.model import LineModel, load_model
 

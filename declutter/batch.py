@@ -19,14 +19,15 @@ import contextlib
 import gzip
 import io
 import json
+import multiprocessing
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TypeVar
+from typing import IO, Any, BinaryIO, TypeVar, cast
 
-from declutter.clean import Cleaner, PageResult
+from declutter.cleaner import Cleaner, PageResult
 from declutter.errors import DeclutterError, InputError, UsageError
 from declutter.textio import Decoded, atomic_output, atomic_write, decode, read_bytes
 
@@ -141,7 +142,7 @@ def _init_worker(cleaner: Cleaner) -> None:
     _worker_cleaner = cleaner
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     with contextlib.suppress(ImportError):  # numpy's BLAS threads would fight the workers
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only in workers
 
         threadpool_limits(1)
 
@@ -159,8 +160,6 @@ def run_ordered(
         _init_worker_inline(cleaner)
         yield from map(func, tasks)
         return
-    import multiprocessing
-
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = multiprocessing.get_context(method).Pool(jobs, _init_worker, (cleaner,))
     pending: deque[Any] = deque()
@@ -413,9 +412,9 @@ def open_input(path: Path | None, stdin: BinaryIO | None) -> IO[bytes]:
             raise InputError(f"{path}: is a directory, expected a file") from None
         except PermissionError:
             raise InputError(f"{path}: permission denied") from None
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
     return buffered
 
 
@@ -546,7 +545,7 @@ def plan(
     - a folder or several inputs: ``output`` must be a folder; a file keeps its name, a folder's
       files keep their paths relative to it. ``suffix`` is appended to output names.
     """
-    out_path = None if output in (None, "-") else Path(output)  # type: ignore[arg-type]
+    out_path = None if output is None or output == "-" else Path(output)
     if not inputs or list(inputs) == ["-"]:
         _check_output_file(out_path, [])
         return Plan([("<stdin>", None, out_path)])

@@ -16,7 +16,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from declutter import batch
+from declutter.cleaner import Cleaner
+from declutter.corpus import build_all
+from declutter.data import iter_pages, load_pages
 from declutter.errors import DeclutterError, UsageError
+from declutter.evaluate import evaluate
+from declutter.explain import explain_page, format_explanation
+from declutter.model import load_model
+from declutter.textio import check_codec, decode, read_bytes
 
 app = typer.Typer(
     name="declutter",
@@ -106,7 +113,7 @@ class _Reporter(batch.Reporter):
         _err(message)
 
     def failure(self, message: str) -> None:
-        self._line(message)
+        """Failures are listed once, at the end (see :meth:`done`)."""
 
     def warning(self, message: str) -> None:
         if not self.quiet:
@@ -119,8 +126,10 @@ class _Reporter(batch.Reporter):
     def done(self, summary: batch.RunSummary, verbose: bool) -> None:
         if self.shown:
             sys.stderr.write("\n")
-        if summary.failures:
-            _err(f"{len(summary.failures)} input(s) failed:")
+        if len(summary.failures) == 1:
+            _err(summary.failures[0])
+        elif summary.failures:
+            _err(f"{len(summary.failures)} inputs failed:")
             for message in summary.failures:
                 sys.stderr.write(f"  {message}\n")
         if self.quiet or not (verbose or summary.failures or summary.flagged):
@@ -226,9 +235,6 @@ def clean(
     """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order."""
 
     def body() -> int:
-        from declutter.clean import Cleaner
-        from declutter.model import load_model
-        from declutter.textio import check_codec
 
         if scores is not None and scores not in batch.SCORE_FORMATS:
             raise UsageError(f"--scores must be 'tsv' or 'jsonl', not {scores!r}")
@@ -288,10 +294,6 @@ def explain(
     pushed it most toward content (+) or chrome (-)."""
 
     def body() -> int:
-        from declutter.clean import Cleaner
-        from declutter.explain import explain_page, format_explanation
-        from declutter.model import load_model
-        from declutter.textio import decode, read_bytes
 
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
@@ -328,9 +330,9 @@ def train(
     written beside it (MODEL.joblib.sha256)."""
 
     def body() -> int:
-        from declutter.data import load_pages
-        from declutter.train import DeclutterTrainer
-        from declutter.train import train as fit
+        # Training imports scikit-learn (~2 s): only this command pays for it.
+        from declutter.train import DeclutterTrainer  # noqa: PLC0415
+        from declutter.train import train as fit  # noqa: PLC0415
 
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
@@ -372,10 +374,6 @@ def evaluate_cmd(
     per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it)."""
 
     def body() -> int:
-        from declutter.clean import Cleaner
-        from declutter.data import iter_pages
-        from declutter.evaluate import evaluate
-        from declutter.model import load_model
 
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         result = evaluate(cleaner, iter_pages(data))
@@ -418,7 +416,6 @@ def corpus(
     extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest."""
 
     def body() -> int:
-        from declutter.corpus import build_all
 
         for name, counts in build_all(datasets, output, jobs).items():
             sys.stdout.write(

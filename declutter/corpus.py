@@ -8,7 +8,8 @@ Each HTML page is dumped to text in several *dump styles*, the ways users get pa
 - ``innertext``: a browser-copy walk (block elements on their own lines, paragraphs and
   headings set off by blank lines), as ``element.innerText`` gives;
 - ``lynx``: the same blocks wrapped at 76 columns, indented and bulleted like a text browser;
-- ``wet``: the same blocks one per line with no blank lines, as Common Crawl's WET records;
+- ``wet``: the same blocks one per line with no blank lines, as Common Crawl's WET records,
+  with images' alt texts as some extractors give them;
 - ``spaced``: the same blocks all set off by blank lines, with images' alt texts, as reader
   views and some copies.
 
@@ -22,13 +23,13 @@ Mozilla Readability's test pages (one page in :data:`READABILITY_TEST_SHARE` hel
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import textwrap
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,8 @@ def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
     With ``alt_text``, an image's alt text becomes a block of its own, as reader views and
     text browsers show it (a card's picture then repeats the card's headline).
     """
-    import lxml.etree
-    import lxml.html
+    import lxml.etree  # noqa: PLC0415 - optional dependency (the corpus extra)
+    import lxml.html  # noqa: PLC0415
 
     try:
         root = lxml.html.fromstring(html)
@@ -213,8 +214,10 @@ def innertext(html: str) -> str:
 
 
 def wet_like(html: str) -> str:
-    """A Common Crawl WET-style dump: one block per line and no blank lines at all."""
-    return "\n".join(block.text for block in html_blocks(html) if block.kind != "pre") + "\n"
+    """A WET-style dump: one block per line, no blank lines at all, and images' alt texts as
+    some text extractors include them."""
+    blocks = html_blocks(html, alt_text=True)
+    return "\n".join(block.text for block in blocks if block.kind != "pre") + "\n"
 
 
 def spaced(html: str) -> str:
@@ -252,15 +255,15 @@ def dump(html: str, style: str) -> str:
     """The text of ``html`` as the dump style ``style`` (one of :data:`STYLES`) renders it."""
     try:
         if style == "html-text":
-            import html_text
+            import html_text  # noqa: PLC0415 - optional dependency
 
             return str(html_text.extract_text(html, guess_layout=True))
         if style == "inscriptis":
-            import inscriptis
+            import inscriptis  # noqa: PLC0415 - optional dependency
 
             return str(inscriptis.get_text(html))
         if style == "html2text":
-            import html2text
+            import html2text  # noqa: PLC0415 - optional dependency
 
             return str(html2text.HTML2Text().handle(html))
     except ImportError as exc:
@@ -437,19 +440,11 @@ def build_all(datasets: Path, out_dir: Path, jobs: int = 1) -> dict[str, dict[st
     Writes ``train/wcxb-dev.jsonl.gz``, ``train/readability.jsonl.gz``,
     ``test/wcxb-test.jsonl.gz`` and ``test/readability.jsonl.gz`` under ``out_dir``.
     """
-    plan = {
-        "train/wcxb-dev.jsonl.gz": lambda: wcxb_pages(datasets / "wcxb", "dev"),
-        "train/readability.jsonl.gz": lambda: readability_pages(datasets / "readability", "train"),
-        "test/wcxb-test.jsonl.gz": lambda: wcxb_pages(datasets / "wcxb", "test"),
-        "test/readability.jsonl.gz": lambda: readability_pages(datasets / "readability", "test"),
-    }
-    return {name: build(pages(), out_dir / name, jobs) for name, pages in plan.items()}
-
-
-def fingerprint(paths: Sequence[Path]) -> str:
-    """A short sha256 over files' bytes: identifies the corpus a model was trained on."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode("utf-8"))
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    wcxb, readability = datasets / "wcxb", datasets / "readability"
+    plan: list[tuple[str, Callable[[], list[SourcePage]]]] = [
+        ("train/wcxb-dev.jsonl.gz", partial(wcxb_pages, wcxb, "dev")),
+        ("train/readability.jsonl.gz", partial(readability_pages, readability, "train")),
+        ("test/wcxb-test.jsonl.gz", partial(wcxb_pages, wcxb, "test")),
+        ("test/readability.jsonl.gz", partial(readability_pages, readability, "test")),
+    ]
+    return {name: build(pages(), out_dir / name, jobs) for name, pages in plan}

@@ -60,8 +60,8 @@ def read_pair(raw_path: Path, clean_path: Path) -> LabelledPage:
     clean = _read_text(clean_path)
     lines = [body(line) for line in split_lines(text)]
     alignment = align_lines(lines, clean)
-    name = str(raw_path)
-    return LabelledPage(name, text, alignment.labels, group=name, clean=clean)
+    # The group is the file name, not the path typed: splits must not depend on the caller.
+    return LabelledPage(str(raw_path), text, alignment.labels, group=raw_path.name, clean=clean)
 
 
 def _read_text(path: Path) -> str:

@@ -71,4 +71,4 @@ def _viterbi(gain: npt.NDArray[np.float64], page_rows: I64, penalty: float) -> B
     anchor = np.abs(d) > penalty
     anchor[last] = True
     anchors = np.flatnonzero(anchor)
-    return (d > 0)[anchors[np.searchsorted(anchors, np.arange(n))]]
+    return np.asarray((d > 0)[anchors[np.searchsorted(anchors, np.arange(n))]], dtype=bool)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from declutter.align import CHROME, CONTENT
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage
 
 _WORD = re.compile(r"\w+")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.features import featurize
 from declutter.lines import body, split_lines
 

@@ -23,7 +23,7 @@ cleaner decides them by their neighbours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +44,9 @@ CHUNK_CHARS = 1 << 18  # characters per character pass: bounds temporary memory 
 # A long unit (a paragraph) is featurized from its first SAMPLE_HEAD and last SAMPLE_TAIL
 # characters, with counts scaled up to its true length: shape statistics of a paragraph are
 # settled long before its end, and the char pass then costs O(lines), not O(characters).
-SAMPLE_HEAD = 320
-SAMPLE_TAIL = 64
-SAMPLE_LIMIT = 512  # units longer than this are sampled
+SAMPLE_HEAD = 80
+SAMPLE_TAIL = 32
+SAMPLE_LIMIT = 128  # units longer than this are sampled (40% of the text of html-text dumps)
 LONG_WORD = 13  # a "long word" has at least this many characters (URLs, glued sprite names)
 SHORT_UNIT_WORDS = 4  # units with at most this many words also get a whole-line lexical feature
 HASH_BITS = 18  # 262,144 buckets per lexical namespace: few collisions among line words
@@ -59,6 +59,7 @@ WINDOWS = (2, 5, 12)  # half-widths of windowed means around each row
 WORD_BINS = (2, 4, 8, 16, 32)  # "at least n words" indicators: menus are 1-3 words, prose 8+
 PREFIX_WORDS = 4  # lines starting with the same this many words are near-duplicates
 PREFIX_NEAR = 2  # ... when they are at most this many rows apart
+REPEAT_NEAR = 3  # an exact repeat at most this many rows away is "nearby"
 EDGE_ROWS = 8  # rows from the top or bottom of a page beyond which the distance stops counting
 MAX_CLOSERS = 2  # closing quotes/brackets skipped to find how a line really ends (.")
 
@@ -129,11 +130,11 @@ def _mix(h: U64) -> U64:
     h = h * _MIX1
     h = h ^ (h >> np.uint64(33))
     h = h * _MIX2
-    return h ^ (h >> np.uint64(33))
+    return np.asarray(h ^ (h >> np.uint64(33)), dtype=np.uint64)
 
 
 def _bucket(h: U64, salt: np.uint64) -> I32:
-    return (_mix(h ^ salt) >> np.uint64(64 - HASH_BITS)).astype(np.int32)
+    return np.asarray(_mix(h ^ salt) >> np.uint64(64 - HASH_BITS), dtype=np.int32)
 
 
 # --- the character pass ----------------------------------------------------------------------
@@ -141,8 +142,8 @@ def _bucket(h: U64, salt: np.uint64) -> I32:
 class _UnitStats:
     """Per-unit counts from one character pass (rows = units, in text order)."""
 
-    classes: F32  # (n, N_CLASSES) counts of each character class
-    specials: F32  # (n, N_SPECIAL + 1) counts of each special punctuation category
+    classes: I64  # (n, N_CLASSES) counts of each character class
+    specials: I64  # (n, N_SPECIAL + 1) counts of each special punctuation category
     n_tokens: I64
     n_words: I64
     word_chars: I64
@@ -221,14 +222,17 @@ class _Scan:
     raw: U64  # position-independent polynomial hash of each lower-cased word
 
 
-def _scan(text: str) -> _Scan:
+def _encode(text: str) -> npt.NDArray[np.uint16]:
     # UTF-16 code units index the BMP tables directly; a character outside the BMP becomes two
     # surrogate units, classed OTHER, which is all the featurizer needs to know about it.
-    cu = np.frombuffer((text + "\n").encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+
+
+def _scan(cu: npt.NDArray[np.uint16], code: npt.NDArray[np.uint8]) -> _Scan:
+    """Units and words of code units that end with a newline."""
     n = len(cu)
-    code = _CODE[cu]
     isword = _CODE_WORD_B[code]
-    ends = np.flatnonzero(cu == 10)  # every unit ends with a newline (sentinel added)
+    ends = np.flatnonzero(cu == 10)
     starts = np.empty(len(ends), dtype=np.int64)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
@@ -247,15 +251,15 @@ def _scan(text: str) -> _Scan:
 
 def _word_hashes(words: Sequence[str]) -> U64:
     """Raw hashes of the given words, computed by the same code as page words."""
-    return _scan("\n".join(words)).raw
+    cu = _encode("\n".join(words) + "\n")
+    return _scan(cu, _CODE[cu]).raw
 
 
 VOCAB_ICON, VOCAB_UI, VOCAB_FUNCTION, VOCAB_WEB = 1, 2, 4, 8
 _VOCAB_SLOT_BITS = 16  # 65,536 slots for ~700 words: each word finds one of its two slots free
 
 
-def _vocab_slots(raw: U64) -> tuple[U64, U64]:
-    mixed = _mix(raw)
+def _vocab_slots(mixed: U64) -> tuple[U64, U64]:
     mask = np.uint64((1 << _VOCAB_SLOT_BITS) - 1)
     return mixed >> np.uint64(64 - _VOCAB_SLOT_BITS), (mixed >> np.uint64(16)) & mask
 
@@ -271,7 +275,8 @@ def _vocab_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
     keys = np.zeros(size, dtype=np.uint32)
     bits = np.zeros(size, dtype=np.uint8)  # 0 marks a free slot: every word has some bit
     hashes = np.array(sorted(flags), dtype=np.uint64)
-    for h, s1, s2 in zip(hashes.tolist(), *(x.tolist() for x in _vocab_slots(hashes)), strict=True):
+    slots = _vocab_slots(_mix(hashes))
+    for h, s1, s2 in zip(hashes.tolist(), *(x.tolist() for x in slots), strict=True):
         slot = s1 if bits[s1] == 0 else s2
         if bits[slot] != 0:
             raise RuntimeError("vocabulary hash table is full; raise _VOCAB_SLOT_BITS")
@@ -279,9 +284,9 @@ def _vocab_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
     return keys, bits
 
 
-def _vocab_flags(raw: U64) -> npt.NDArray[np.uint8]:
-    """Which word lists each word is in (VOCAB_* bits)."""
-    s1, s2 = _vocab_slots(raw)
+def _vocab_flags(raw: U64, mixed: U64) -> npt.NDArray[np.uint8]:
+    """Which word lists each word is in (VOCAB_* bits); ``mixed`` is ``_mix(raw)``."""
+    s1, s2 = _vocab_slots(mixed)
     raw32 = raw.astype(np.uint32)
     found1 = _VOCAB_KEYS[s1] == raw32
     found2 = _VOCAB_KEYS[s2] == raw32
@@ -289,9 +294,9 @@ def _vocab_flags(raw: U64) -> npt.NDArray[np.uint8]:
     return np.where(found2 & ~found1, _VOCAB_BITS[s2], out).astype(np.uint8)
 
 
-def _char_pass(text: str) -> _UnitStats:
-    """Count per unit of ``text`` (units separated by ``\\n``); see :class:`_UnitStats`."""
-    sc = _scan(text)
+def _char_pass(cu: npt.NDArray[np.uint16], code: npt.NDArray[np.uint8]) -> _UnitStats:
+    """Count per unit of code units ending in newlines; see :class:`_UnitStats`."""
+    sc = _scan(cu, code)
     cu, code, starts, ends, ws, we, prefix, raw = (
         sc.cu,
         sc.code,
@@ -307,13 +312,10 @@ def _char_pass(text: str) -> _UnitStats:
     unit_hi = np.searchsorted(ws, ends)
     wlen = we - ws
 
-    def per_unit(flags: npt.NDArray[np.bool_] | I64) -> I64:
-        cs = np.zeros(len(ws) + 1, dtype=np.int64)
-        np.cumsum(flags, out=cs[1:])
-        return cs[unit_hi] - cs[unit_lo]
-
-    upper_cs = np.zeros(len(cu) + 1, dtype=np.int32)
-    np.cumsum(_CODE_UPPER[code], dtype=np.int32, out=upper_cs[1:])
+    # Uppercase letters per word. Counts wrap at 2**16, but differences stay exact: no word is
+    # that long once units are sampled (SAMPLE_LIMIT).
+    upper_cs = np.zeros(len(cu) + 1, dtype=np.uint16)
+    np.cumsum(_CODE_UPPER[code], dtype=np.uint16, out=upper_cs[1:])
     n_upper = upper_cs[we] - upper_cs[ws]
     # A word of digits only hashes like "0" * length: digits are folded before hashing.
     is_digits = raw == _ZEROS_HASH[np.minimum(wlen, len(_ZEROS_HASH) - 1)]
@@ -321,7 +323,8 @@ def _char_pass(text: str) -> _UnitStats:
     glued_start = np.maximum(we - suffix, 0)
     _, pinv = _powers(len(cu) + 1)
     suffix_hash = ((prefix[we] - prefix[glued_start]) * pinv[glued_start]).astype(np.uint64)
-    flags = _vocab_flags(raw)
+    mixed = _mix(raw)
+    flags = _vocab_flags(raw, mixed)
 
     # Class counts per unit with one bincount; special characters are rare, counted apart.
     unit_of = np.repeat(np.arange(n_units, dtype=np.int64), ends - starts + 1)
@@ -356,7 +359,6 @@ def _char_pass(text: str) -> _UnitStats:
     brackets = np.flatnonzero(cu == ord("]"))
     links = brackets[cu[np.minimum(brackets + 1, len(cu) - 1)] == ord("(")]
 
-    mixed = _mix(raw)
     mixed_cs = np.zeros(len(ws) + 1, dtype=np.uint64)
     np.cumsum(mixed, out=mixed_cs[1:])
     n_words = unit_hi - unit_lo
@@ -384,21 +386,39 @@ def _char_pass(text: str) -> _UnitStats:
         _bucket(unit_hash[short], _SALT_LINE),
     )
     first_special = np.where(blank, SP_NONE, special[first_c].astype(np.int64))
+    # Per-unit sums of per-word flags: one reduction over a (words, 9) matrix.
+    per_word = np.empty((len(ws), 9), dtype=np.uint8)
+    per_word[:, 0] = kind[ws] == uc.UPPER
+    per_word[:, 1] = (n_upper == wlen) & (wlen >= 2)
+    per_word[:, 2] = is_digits
+    per_word[:, 3] = wlen >= LONG_WORD
+    per_word[:, 4] = (flags & VOCAB_ICON) > 0
+    per_word[:, 5] = (wlen > suffix) & (suffix_hash == _ICON_SUFFIX_HASH)
+    per_word[:, 6] = (flags & VOCAB_UI) > 0
+    per_word[:, 7] = (flags & VOCAB_FUNCTION) > 0
+    per_word[:, 8] = (flags & VOCAB_WEB) > 0
+    sums = np.zeros((n_units, 9), dtype=np.int64)
+    word_chars = np.zeros(n_units, dtype=np.int64)
+    with_words = np.flatnonzero(n_words > 0)
+    if len(with_words):
+        at_words = unit_lo[with_words]
+        sums[with_words] = np.add.reduceat(per_word, at_words, axis=0, dtype=np.int64)
+        word_chars[with_words] = np.add.reduceat(wlen, at_words)
     return _UnitStats(
         classes=classes.reshape(n_units, uc.N_CLASSES),
         specials=specials.reshape(n_units, N_SPECIAL + 1),
         n_tokens=n_tokens,
         n_words=n_words,
-        word_chars=per_unit(wlen),
-        cap_words=per_unit(kind[ws] == uc.UPPER),
-        allcaps_words=per_unit((n_upper == wlen) & (wlen >= 2)),
-        digit_words=per_unit(is_digits),
-        long_words=per_unit(wlen >= LONG_WORD),
-        icon_words=per_unit((flags & VOCAB_ICON) > 0),
-        glued_icons=per_unit((wlen > suffix) & (suffix_hash == _ICON_SUFFIX_HASH)),
-        ui_words=per_unit((flags & VOCAB_UI) > 0),
-        function_words=per_unit((flags & VOCAB_FUNCTION) > 0),
-        web_words=per_unit((flags & VOCAB_WEB) > 0),
+        word_chars=word_chars,
+        cap_words=sums[:, 0],
+        allcaps_words=sums[:, 1],
+        digit_words=sums[:, 2],
+        long_words=sums[:, 3],
+        icon_words=sums[:, 4],
+        glued_icons=sums[:, 5],
+        ui_words=sums[:, 6],
+        function_words=sums[:, 7],
+        web_words=sums[:, 8],
         md_links=np.searchsorted(links, ends) - np.searchsorted(links, starts),
         first_kind=np.where(blank, -1, kind[first_c].astype(np.int64)),
         first_special=first_special,
@@ -447,86 +467,91 @@ def _concat_stats(parts: list[_UnitStats]) -> _UnitStats:
 
 
 # --- pages into units ------------------------------------------------------------------------
-_ITEM_STARTS = (*vocab.BULLET_CHARS, "#", "|", ">")
+_ITEM_START = np.zeros(N_CODES, dtype=bool)  # codes that open a list item or heading
+for _ch in (*vocab.BULLET_CHARS, "#", "|", ">"):
+    _ITEM_START[_CODE[ord(_ch)]] = True
 
 
 @dataclass(frozen=True)
-class _PageUnits:
-    text: str  # unit texts joined by "\n" (long units sampled, see SAMPLE_HEAD)
+class _Chunk:
+    """Code units of some pages' units (wrapped lines joined, long units sampled)."""
+
+    cu: npt.NDArray[np.uint16]
+    code: npt.NDArray[np.uint8]
     lengths: I64  # true character length of each unit
     sampled: I64  # length of each unit as featurized
-    line_unit: I64  # unit index of each line (page-local)
-    n_lines: int
+    line_unit: I64  # chunk-local unit of each line
+    unit_page: I64  # page of each unit
 
 
-def _page_units(text: str) -> _PageUnits:
-    if not text:
-        empty = np.zeros(0, dtype=np.int64)
-        return _PageUnits("", empty, empty, empty, 0)
-    body = bodies_text(text)
-    lines = body.split("\n")
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-    joins = wrap_joins(lengths)
+def _pieces(bodies: Sequence[str | None]) -> Iterator[list[tuple[int, str]]]:
+    """Group pages' bodies into chunks of about CHUNK_CHARS; huge pages split at newlines."""
+    pending: list[tuple[int, str]] = []
+    size = 0
+    for page, body in enumerate(bodies):
+        if body is None:
+            continue
+        start = 0
+        while True:
+            stop = len(body)
+            if stop - start > CHUNK_CHARS:
+                cut = body.rfind("\n", start, start + CHUNK_CHARS)
+                stop = cut if cut > start else body.find("\n", start + CHUNK_CHARS)
+                stop = len(body) if stop < 0 else stop
+            pending.append((page, body[start:stop]))
+            size += stop - start + 1
+            if size >= CHUNK_CHARS:
+                yield pending
+                pending, size = [], 0
+            if stop >= len(body):
+                break
+            start = stop + 1
+    if pending:
+        yield pending
+
+
+def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
+    """Join hard-wrapped lines into units and sample long units, all in numpy."""
+    cu = _encode("\n".join(text for _, text in pieces) + "\n").copy()
+    code = _CODE[cu]
+    nl = np.flatnonzero(cu == 10)
+    line_start = np.concatenate([[0], nl[:-1] + 1])
+    line_len = nl - line_start
+    piece_lines = np.array([text.count("\n") + 1 for _, text in pieces], dtype=np.int64)
+    line_piece = np.repeat(np.arange(len(pieces)), piece_lines)
+    joins = wrap_joins(line_len, line_piece)
     if joins.any():
         # A list item or heading never continues the line before it.
-        for i in np.flatnonzero(joins).tolist():
-            if lines[i + 1].lstrip().startswith(_ITEM_STARTS):
-                joins[i] = False
-    if joins.any():
-        line_unit = np.zeros(len(lines), dtype=np.int64)
-        np.cumsum(~joins[:-1], out=line_unit[1:])
-        units: list[str] = []
-        run: list[str] = []
-        for line, join in zip(lines, joins.tolist(), strict=True):
-            run.append(line)
-            if not join:
-                units.append(" ".join(run))
-                run = []
-        unit_lengths = np.bincount(line_unit, weights=lengths + 1).astype(np.int64) - 1
-    else:
-        line_unit = np.arange(len(lines), dtype=np.int64)
-        units = lines
-        unit_lengths = lengths
-    sampled = unit_lengths
-    if unit_lengths.max() > SAMPLE_LIMIT:
-        units = [
-            u if len(u) <= SAMPLE_LIMIT else f"{u[:SAMPLE_HEAD]} {u[-SAMPLE_TAIL:]}" for u in units
-        ]
-        sampled = np.where(unit_lengths > SAMPLE_LIMIT, SAMPLE_HEAD + 1 + SAMPLE_TAIL, unit_lengths)
-        body = "\n".join(units)
-    elif units is not lines:
-        body = "\n".join(units)
-    return _PageUnits(body, unit_lengths, sampled, line_unit, len(lines))
-
-
-def _chunks(pages: list[_PageUnits]) -> list[str]:
-    """Cut the pages' unit texts into pieces of about CHUNK_CHARS, at unit boundaries."""
-    chunks: list[str] = []
-    pending: list[str] = []
-    size = 0
-    for page in pages:
-        if len(page.lengths) == 0:
-            continue
-        if len(page.text) > CHUNK_CHARS:
-            if pending:
-                chunks.append("\n".join(pending))
-                pending, size = [], 0
-            ends = np.cumsum(page.sampled + 1)
-            begin, unit = 0, 0
-            while unit < len(ends):
-                stop = max(int(np.searchsorted(ends, begin + CHUNK_CHARS, "right")), unit + 1)
-                end = int(ends[stop - 1])
-                chunks.append(page.text[begin : end - 1])
-                begin, unit = end, stop
-            continue
-        pending.append(page.text)
-        size += len(page.text) + 1
-        if size >= CHUNK_CHARS:
-            chunks.append("\n".join(pending))
-            pending, size = [], 0
-    if pending:
-        chunks.append("\n".join(pending))
-    return chunks
+        vis = np.flatnonzero(_CODE_VISIBLE_B[code])
+        nxt = np.flatnonzero(joins) + 1
+        first = vis[np.minimum(np.searchsorted(vis, line_start[nxt]), len(vis) - 1)]
+        joins[nxt - 1] &= ~_ITEM_START[code[first]]
+        cu[nl[joins]] = ord(" ")
+        code[nl[joins]] = _CODE[ord(" ")]
+    line_unit = np.zeros(len(nl), dtype=np.int64)
+    np.cumsum(~joins[:-1], out=line_unit[1:])
+    unit_end = nl[~joins]
+    unit_start = np.concatenate([[0], unit_end[:-1] + 1])
+    lengths = unit_end - unit_start
+    sampled = lengths
+    long = lengths > SAMPLE_LIMIT
+    if long.any():
+        # Keep a long unit's first SAMPLE_HEAD and last SAMPLE_TAIL characters, a space between.
+        head_end = unit_start[long] + SAMPLE_HEAD
+        tail_start = unit_end[long] - SAMPLE_TAIL
+        cu[head_end - 1] = ord(" ")
+        code[head_end - 1] = _CODE[ord(" ")]
+        # Alternating kept and dropped runs: [0, head_end), [head_end, tail_start), ...
+        bounds = np.empty(2 * len(head_end) + 2, dtype=np.int64)
+        bounds[0], bounds[-1] = 0, len(cu)
+        bounds[1:-1:2], bounds[2:-1:2] = head_end, tail_start
+        runs = np.diff(bounds)
+        keep = np.repeat(np.arange(len(runs)) % 2 == 0, runs)
+        cu, code = cu[keep], code[keep]
+        sampled = np.where(long, SAMPLE_HEAD + SAMPLE_TAIL, lengths)
+    pages = np.array([page for page, _ in pieces], dtype=np.int64)
+    unit_page = pages[line_piece[np.flatnonzero(~joins)]]
+    return _Chunk(cu, code, lengths, sampled, line_unit, unit_page)
 
 
 # --- feature names ---------------------------------------------------------------------------
@@ -702,21 +727,20 @@ def featurize(pages: Sequence[str]) -> Features:
 
     Batching many small pages in one call is much faster than one call per page.
     """
-    units = [_page_units(text) for text in pages]
-    chunk_texts = _chunks(units)
-    stats = _concat_stats([_char_pass(t) for t in chunk_texts]) if chunk_texts else None
-    n_units_per_page = np.array([len(u.lengths) for u in units], dtype=np.int64)
-    n_lines_per_page = np.array([u.n_lines for u in units], dtype=np.int64)
-    page_units = np.concatenate([[0], np.cumsum(n_units_per_page)])
-    page_lines = np.concatenate([[0], np.cumsum(n_lines_per_page)])
-    if stats is None:
+    bodies = [bodies_text(text) if text else None for text in pages]
+    n_lines = np.array([0 if b is None else b.count("\n") + 1 for b in bodies], dtype=np.int64)
+    page_lines = np.concatenate([[0], np.cumsum(n_lines)])
+    chunks = [_prepare(pieces) for pieces in _pieces(bodies)]
+    if not chunks:
         return _empty(page_lines, len(pages))
-    lengths = np.concatenate([u.lengths for u in units])
-    scale = lengths / np.maximum(np.concatenate([u.sampled for u in units]), 1)
+    stats = _concat_stats([_char_pass(c.cu, c.code) for c in chunks])
+    unit_offsets = np.cumsum([0] + [len(c.lengths) for c in chunks[:-1]])
     line_unit = np.concatenate(
-        [u.line_unit + off for u, off in zip(units, page_units[:-1], strict=True)]
+        [c.line_unit + off for c, off in zip(chunks, unit_offsets, strict=True)]
     )
-    unit_page = np.repeat(np.arange(len(pages), dtype=np.int64), n_units_per_page)
+    lengths = np.concatenate([c.lengths for c in chunks])
+    scale = lengths / np.maximum(np.concatenate([c.sampled for c in chunks]), 1)
+    unit_page = np.concatenate([c.unit_page for c in chunks])
     n_phys = np.bincount(line_unit, minlength=len(lengths))
     page_wrapped = np.bincount(unit_page, weights=n_phys > 1, minlength=len(pages)) > 0
     return _unit_pass(stats, lengths, scale, unit_page, n_phys, page_wrapped, line_unit, page_lines)
@@ -735,6 +759,15 @@ def _empty(page_lines: I64, n_pages: int) -> Features:
     )
 
 
+def _select_rows(st: _UnitStats, rows: I64) -> _UnitStats:
+    """The per-unit arrays of ``st`` at ``rows`` (lexical occurrences are left as they are)."""
+    fields: dict[str, object] = {}
+    for name in _UnitStats.__dataclass_fields__:
+        value = getattr(st, name)
+        fields[name] = value if name.startswith("lex_") else value[rows]
+    return _UnitStats(**fields)  # type: ignore[arg-type]
+
+
 def _unit_pass(
     st: _UnitStats,
     lengths: I64,
@@ -746,7 +779,6 @@ def _unit_pass(
     page_lines: I64,
 ) -> Features:
     n_pages = len(page_lines) - 1
-    c = st.classes.astype(np.float32)
     blank_unit = st.first_kind < 0
     is_row = st.n_words > 0
     rows = np.flatnonzero(is_row)
@@ -756,9 +788,14 @@ def _unit_pass(
     page_rows = np.concatenate([[0], np.cumsum(np.bincount(page, minlength=n_pages))])
     lo, hi = _group_starts(page)
     i = np.arange(len(rows))
+    # Shape features are computed for rows only (units with words).
+    unit_lengths = lengths
+    st = _select_rows(st, rows)
+    lengths, scale, n_phys = lengths[rows], scale[rows], n_phys[rows]
+    c = st.classes.astype(np.float32)
 
     def r(a: npt.ArrayLike) -> F32:
-        return np.asarray(a, dtype=np.float32)[rows]
+        return np.asarray(a, dtype=np.float32)
 
     # Counts of sampled units are scaled to their true length; shares need no scaling.
     visible = c[:, uc.UPPER :].sum(axis=1) - c[:, uc.NEWLINE]
@@ -825,24 +862,32 @@ def _unit_pass(
 
     # Repetition inside the page: a line seen again (a headline in a card and in the article,
     # a menu repeated in the footer) is evidence of chrome; "Headline / Headline" pairs too.
-    key = _mix(st.unit_hash[rows] + page.astype(np.uint64) * _SALT_LINE)
-    _, first_idx, inverse, counts = np.unique(
-        key, return_index=True, return_inverse=True, return_counts=True
-    )
-    f["log_repeats"] = np.log(counts[inverse]).astype(np.float32)
-    f["first_occurrence"] = (first_idx[inverse] == i).astype(np.float32)
-    order = np.lexsort((i, key))
-    same = key[order][1:] == key[order][:-1]
-    gap = np.diff(order)
+    # One stable sort by (page, line) key: equal keys end up adjacent, in page order.
+    key = _mix(st.unit_hash + page.astype(np.uint64) * _SALT_LINE)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    same = sorted_key[1:] == sorted_key[:-1]
+    group_start = np.r_[True, ~same]
+    group_id = np.cumsum(group_start) - 1
+    counts = np.bincount(group_id)
+    repeats = np.empty(len(rows), dtype=np.int64)
+    repeats[order] = counts[group_id]
+    f["log_repeats"] = np.log(repeats).astype(np.float32)
+    first_occurrence = np.empty(len(rows), dtype=bool)
+    first_occurrence[order] = group_start
+    gap = np.where(same, np.diff(order), np.iinfo(np.int64).max)
     nearest = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(nearest, order[1:][same], gap[same])
-    np.minimum.at(nearest, order[:-1][same], gap[same])
-    f["repeats_nearby"] = (nearest <= 3).astype(np.float32)
+    nearest[order[1:]] = gap
+    nearest[order[:-1]] = np.minimum(nearest[order[:-1]], gap)
+    f["repeats_nearby"] = (nearest <= REPEAT_NEAR).astype(np.float32)
+    # Which copy comes first matters for repeats far apart (a headline, then the same headline
+    # in a "most read" list) but not for a card's twin lines: nearby copies are all "not first".
+    f["first_occurrence"] = (first_occurrence & (nearest > REPEAT_NEAR)).astype(np.float32)
     prev_same = np.zeros(len(rows), dtype=bool)
     prev_same[1:] = (key[1:] == key[:-1]) & (page[1:] == page[:-1])
     f["same_as_previous"] = prev_same.astype(np.float32)
     # Near-duplicates: a card's headline and the same headline with a label or teaser added.
-    prefix = st.prefix_hash[rows]
+    prefix = st.prefix_hash
     near = np.zeros(len(rows), dtype=bool)
     for off in range(1, PREFIX_NEAR + 1):
         match = (prefix[off:] == prefix[:-off]) & (prefix[off:] != 0) & (page[off:] == page[:-off])
@@ -862,11 +907,11 @@ def _unit_pass(
     blank_before[1:] |= blank_unit[:-1]
     blank_after = unit_last.copy()
     blank_after[:-1] |= blank_unit[1:]
-    f["blank_before"] = r(blank_before)
-    f["blank_after"] = r(blank_after)
+    f["blank_before"] = r(blank_before[rows])
+    f["blank_after"] = r(blank_after[rows])
     block = np.cumsum(blank_before)[rows]
     block_rows = np.bincount(block, minlength=int(block.max(initial=0)) + 1)[block]
-    block_words = np.bincount(block, weights=words[rows])[block]
+    block_words = np.bincount(block, weights=words)[block]
     f["log_block_rows"] = np.log(np.maximum(block_rows, 1)).astype(np.float32)
     f["log_block_words"] = np.log1p(block_words).astype(np.float32)
     first_in_block = np.ones(len(rows), dtype=bool)
@@ -879,14 +924,12 @@ def _unit_pass(
     # Position in the page.
     n_in_page = (hi - lo).astype(np.float32)
     f["rel_position"] = _safe_div(i - lo, np.maximum(n_in_page - 1, 1))
-    chars_cs = np.cumsum(lengths + 1)
-    unit_start_char = chars_cs - (lengths + 1)
+    chars_cs = np.cumsum(unit_lengths + 1)
+    unit_start_char = (chars_cs - (unit_lengths + 1))[rows]
     page_first_unit = np.concatenate([[0], np.cumsum(np.bincount(unit_page, minlength=n_pages))])
     page_start_char = np.concatenate([[0], chars_cs])[page_first_unit[:-1]]
     page_chars = np.concatenate([[0], chars_cs])[page_first_unit[1:]] - page_start_char
-    f["rel_char_position"] = r(
-        _safe_div(unit_start_char - page_start_char[unit_page], page_chars[unit_page])
-    )
+    f["rel_char_position"] = r(_safe_div(unit_start_char - page_start_char[page], page_chars[page]))
     # Distances to the page's edges matter only close to them: capped (see PAGE_FEATURES).
     f["log_rows_before"] = np.log1p(np.minimum(i - lo, EDGE_ROWS)).astype(np.float32)
     f["log_rows_after"] = np.log1p(np.minimum(hi - 1 - i, EDGE_ROWS)).astype(np.float32)

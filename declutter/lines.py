@@ -53,27 +53,36 @@ def bodies_text(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def wrap_joins(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def wrap_joins(
+    lengths: npt.NDArray[np.int64], groups: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[np.bool_]:
     """Mark lines that a hard-wrapping converter broke off: ``True`` joins a line to the next.
 
-    ``lengths`` are line lengths in characters (0 for blank lines). A page is hard-wrapped when
-    at least :data:`WRAP_MIN_SHARE` of its lines longer than :data:`WRAP_MIN_LINE` end within
-    :data:`WRAP_SLACK` columns of the page's widest such line; then every such near-width line
-    joins the next non-blank line.
+    ``lengths`` are line lengths in characters (0 for blank lines); ``groups`` (ascending, one
+    per line) says which page each line belongs to, default one page. A page is hard-wrapped
+    when at least :data:`WRAP_MIN_SHARE` of its lines longer than :data:`WRAP_MIN_LINE` end
+    within :data:`WRAP_SLACK` columns of the page's widest such line; then every such
+    near-width line joins the next non-blank line of its page.
 
     >>> wrap_joins(np.array([70, 72, 30, 0, 71, 69, 10, 0, 5])).tolist()
     [True, True, False, False, True, True, False, False, False]
     """
-    joins = np.zeros(len(lengths), dtype=bool)
+    n = len(lengths)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    if groups is None:
+        groups = np.zeros(n, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    group_of = np.cumsum(np.r_[True, groups[1:] != groups[:-1]]) - 1  # 0..n_groups-1
     long = lengths >= WRAP_MIN_LINE
-    if not long.any():
-        return joins
-    width = int(lengths[long & (lengths <= WRAP_MAX_WIDTH)].max(initial=0))
-    if width == 0:
-        return joins
-    near = long & (lengths >= width - WRAP_SLACK) & (lengths <= width)
-    n_near = int(near.sum())
-    if n_near < WRAP_MIN_LINES or n_near < WRAP_MIN_SHARE * int(long.sum()):
-        return joins
-    joins[:-1] = near[:-1] & (lengths[1:] > 0)
+    width = np.maximum.reduceat(np.where(long & (lengths <= WRAP_MAX_WIDTH), lengths, 0), starts)
+    line_width = width[group_of]
+    near = long & (lengths >= line_width - WRAP_SLACK) & (lengths <= line_width)
+    n_near = np.bincount(group_of, weights=near, minlength=len(starts))
+    n_long = np.bincount(group_of, weights=long, minlength=len(starts))
+    wrapped = (width > 0) & (n_near >= WRAP_MIN_LINES) & (n_near >= WRAP_MIN_SHARE * n_long)
+    joins = np.zeros(n, dtype=bool)
+    joins[:-1] = (
+        near[:-1] & wrapped[group_of[:-1]] & (lengths[1:] > 0) & (groups[1:] == groups[:-1])
+    )
     return joins

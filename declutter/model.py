@@ -7,8 +7,9 @@ A model is a lexicon and two logistic regressions exported from scikit-learn (se
    is content, learned from the training pages; each row gets the mean (and for words the
    minimum and maximum) of its buckets' log-odds per namespace;
 2. a *line* stage over the standardized dense features and those lexical columns;
-3. a *context* stage over each row's line-stage logit, its neighbours' logits, windowed means,
-   how much likely content lies before and after it in the page, and a few dense features.
+3. *context* stages, applied in turn, each over each row's previous logit, its neighbours'
+   logits, windowed means, how much likely content lies before and after it in the page, the
+   page's main region, and a few dense features.
 
 Both are stored as plain numpy arrays (scaler statistics, coefficients, intercepts) with
 metadata, in a joblib file. Cleaning never imports scikit-learn: importing it costs ~2 s, and a
@@ -90,7 +91,7 @@ REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
     """Probability from log-odds."""
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
 
 def _page_bounds(features: Features) -> tuple[I64, I64]:
@@ -114,7 +115,7 @@ def _windowed(values: F32, half: int, lo: I64, hi: I64) -> F32:
     i = np.arange(len(values))
     a = np.maximum(i - half, lo)
     b = np.minimum(i + half + 1, hi)
-    return ((cs[b] - cs[a]) / (b - a)).astype(np.float32)
+    return np.asarray((cs[b] - cs[a]) / (b - a), dtype=np.float32)
 
 
 def lexical_columns(
@@ -251,11 +252,15 @@ class LogisticParams:
     coef: F32
     intercept: float
 
-    def decision(self, x: F32) -> F32:
-        # Fold the scaler into the weights: one matrix-vector product per row.
+    def folded(self) -> tuple[F32, np.float32]:
+        """Weights and bias with the scaler folded in: ``z = x @ w + b``."""
         w = (self.coef / self.scale).astype(np.float32)
         b = self.intercept - float(np.dot(self.mean / self.scale, self.coef))
-        return (x @ w + np.float32(b)).astype(np.float32)
+        return w, np.float32(b)
+
+    def decision(self, x: F32) -> F32:
+        w, b = self.folded()
+        return (x @ w + b).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,7 @@ class LineModel:
 
     line: LogisticParams
     lexicon: F32  # (len(LEX_NAMESPACES), N_HASH) log-odds of content per hashed bucket
-    context: LogisticParams
+    contexts: tuple[LogisticParams, ...]  # applied in turn, each on the previous scores
     threshold: float = 0.5
     smoothing: float = 0.0
     feature_names: tuple[str, ...] = LINE_NAMES
@@ -287,10 +292,13 @@ class LineModel:
         return self.line.decision(self.line_inputs(features))
 
     def logits(self, features: Features) -> F32:
-        """Final log-odds of content for every row (line stage, then context stage)."""
+        """Final log-odds of content for every row (line stage, then the context stages)."""
         if features.n_rows == 0:
             return np.zeros(0, dtype=np.float32)
-        return self.context.decision(context_features(self.line_logits(features), features))
+        z = self.line_logits(features)
+        for stage in self.contexts:
+            z = stage.decision(context_features(z, features))
+        return z
 
     def predict_proba(self, features: Features) -> F32:
         """Probability that each row is content."""
@@ -308,7 +316,7 @@ class LineModel:
             "line": _params_dict(self.line),
             # float16 halves the file; log-odds need no more than three significant digits.
             "lexicon": self.lexicon.astype(np.float16),
-            "context": _params_dict(self.context),
+            "contexts": [_params_dict(c) for c in self.contexts],
             "threshold": self.threshold,
             "smoothing": self.smoothing,
             "metadata": self.metadata,
@@ -316,7 +324,7 @@ class LineModel:
 
     def save(self, path: Path) -> str:
         """Write the model with joblib (atomically) and return the file's sha256."""
-        import joblib
+        import joblib  # noqa: PLC0415 - joblib's import costs ~0.1 s; only when saving
 
         tmp = path.with_name(path.name + ".part")
         joblib.dump(self.to_dict(), tmp, compress=3)
@@ -340,7 +348,7 @@ def default_model_path() -> Path:
     """Where the shipped model is: installed as ``declutter.models``, or ``models/`` beside
     the package in a source checkout."""
     try:
-        import declutter.models
+        import declutter.models  # type: ignore[import-not-found]  # noqa: PLC0415
 
         return Path(declutter.models.__file__).with_name(DEFAULT_MODEL_NAME)
     except ImportError:
@@ -379,7 +387,7 @@ def _recorded_sha256(model_path: Path) -> str | None:
 
 
 def _load(path: Path, expected_sha256: str | None) -> LineModel:
-    import joblib
+    import joblib  # noqa: PLC0415 - only when a model is loaded
 
     if path.is_dir():
         raise ModelError(f"{path}: is a folder, expected a model file")
@@ -430,7 +438,7 @@ def from_dict(raw: object, name: str = "model") -> LineModel:
         model = LineModel(
             line=_params(raw["line"], len(LINE_NAMES)),
             lexicon=_matrix(raw["lexicon"], (len(LEX_NAMESPACES), N_HASH)),
-            context=_params(raw["context"], len(CONTEXT_NAMES)),
+            contexts=tuple(_params(c, len(CONTEXT_NAMES)) for c in raw["contexts"]),
             threshold=float(raw["threshold"]),
             smoothing=float(raw["smoothing"]),
             metadata=dict(raw.get("metadata") or {}),

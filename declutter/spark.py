@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.model import load_model
 
 SPARK_BATCH = 256  # pages cleaned per call: amortizes numpy overhead, bounds memory

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import platform
 import time
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
@@ -66,8 +68,8 @@ SMOOTHINGS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
 FEATURIZE_BATCH = 512  # pages per featurize call while training
 MAX_ROWS = 400_000  # rows sampled for the logistic fits: as good as all 2.5M on WCXB test
 DECODER_PAGES = 3000  # pages decoded per candidate when choosing threshold and smoothing
-DECODER_TOLERANCE = 0.001  # word-F1 differences this small are ties (noise on ~2,000 pages)
 VALIDATION_SHARE = 0.2  # groups (sites) held out to choose the decoder
+CONTEXT_ROUNDS = 2  # context stages in turn
 
 
 def validation_rows(groups: npt.NDArray[Any], share: float) -> BoolArr:
@@ -106,7 +108,7 @@ class HashedLexicon(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.n_splits = n_splits
 
     def _log_odds(
-        self, X: sp.csr_matrix, y: npt.NDArray[np.int_], prior: F64, rows: BoolArr
+        self, X: sp.csr_matrix, y: npt.NDArray[np.integer[Any]], prior: F64, rows: BoolArr
     ) -> F32:
         """Log-odds from the rows in ``rows`` (a mask): observed against expected counts."""
         ones = X.T @ ((y == 1) & rows).astype(np.float64)
@@ -117,9 +119,9 @@ class HashedLexicon(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         a1, a0 = self.alpha * rate, self.alpha * (1 - rate)
         observed = np.log((ones + a1) / (zeros + a0))
         expected = np.log((expected_ones + a1) / (expected_zeros + a0))
-        return (observed - expected).astype(np.float32)
+        return np.asarray(observed - expected, dtype=np.float32)
 
-    def _prior(self, y: npt.NDArray[np.int_], prior: Any) -> F64:
+    def _prior(self, y: npt.NDArray[np.integer[Any]], prior: Any) -> F64:
         if prior is None:
             return np.full(len(y), float(np.clip(np.mean(y), 1e-6, 1 - 1e-6)))
         return np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1 - 1e-6)
@@ -191,7 +193,7 @@ def logistic_pipeline(C: float, max_iter: int) -> Pipeline:
     return Pipeline(
         [
             ("scale", StandardScaler()),
-            ("logreg", LogisticRegression(C=C, max_iter=max_iter, tol=1e-5)),
+            ("logreg", LogisticRegression(C=C, max_iter=max_iter)),
         ]
     )
 
@@ -209,7 +211,7 @@ def export_logistic(pipeline: Pipeline) -> LogisticParams:
 
 
 def page_word_f1(
-    keep: npt.NDArray[np.bool_], y: npt.NDArray[np.int_], words: F32, page_rows: I64
+    keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]], words: F32, page_rows: I64
 ) -> F64:
     """Per-page F1 of kept words against content words, counting each row's words."""
     page = np.repeat(np.arange(len(page_rows) - 1), np.diff(page_rows))
@@ -227,7 +229,7 @@ class _Stages:
 
     lexicon: HashedLexicon
     line: Pipeline
-    context: Pipeline
+    contexts: list[Pipeline]
     line_logit: F32
     logit: F32
 
@@ -237,8 +239,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
 
     The decoder's threshold and smoothing are chosen on held-out sites: the stages are fitted
     without the groups in a ``validation_share`` of the hash space, those pages are decoded
-    with every candidate, and the best mean per-page word F1 wins (ties, within
-    :data:`DECODER_TOLERANCE`, go to the higher threshold: less chrome for the same F1). The
+    with every candidate, and :func:`choose_decoder` picks by mean per-page word F1. The
     stages are then refitted on every page.
 
     Parameters
@@ -259,6 +260,8 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         fits as well, much faster. None uses every row.
     validation_share : float
         Share of groups held out to choose the decoder; 0 chooses it on the training rows.
+    context_rounds : int
+        Context stages applied in turn, each over the previous one's scores.
     random_state : int
         Seed of the row sample.
     """
@@ -272,6 +275,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         max_iter: int = 300,
         max_rows: int | None = MAX_ROWS,
         validation_share: float = VALIDATION_SHARE,
+        context_rounds: int = CONTEXT_ROUNDS,
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -281,12 +285,13 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
         self.max_rows = max_rows
         self.validation_share = validation_share
+        self.context_rounds = context_rounds
         self.random_state = random_state
 
     def fit(
         self,
         features: Features,
-        y: npt.NDArray[np.int_],
+        y: npt.NDArray[np.integer[Any]],
         groups: npt.NDArray[Any],
         sample_weight: npt.NDArray[np.floating[Any]] | None = None,
     ) -> DeclutterTrainer:
@@ -307,18 +312,24 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         train_y = np.where(held_out, -1, y)
         lex_x = lexical_matrix(features)
         if held_out.any() and len(np.unique(train_y[train_y >= 0])) == 2:
-            stages = self._fit_stages(features, lex_x, train_y, groups, weight, "held-out ")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                stages = self._fit_stages(features, lex_x, train_y, groups, weight, "held-out ")
             decode_y, logits = np.where(held_out, y, -1), stages.logit
         else:
             held_out = np.zeros(len(y), dtype=bool)
             decode_y, logits = y, None
-        final = self._fit_stages(features, lex_x, y, groups, weight, "")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            final = self._fit_stages(features, lex_x, y, groups, weight, "")
+        # Reported in the model's metadata rather than as a warning on the user's terminal.
+        self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         start = time.perf_counter()
         self.threshold_, self.smoothing_, self.decode_scores_ = choose_decoder(
             final.logit if logits is None else logits, decode_y, features, self.random_state
         )
         self.timings_["decoder"] = time.perf_counter() - start
-        self.lexicon_, self.line_, self.context_ = final.lexicon, final.line, final.context
+        self.lexicon_, self.line_, self.contexts_ = final.lexicon, final.line, final.contexts
         self.line_logit_, self.logit_ = final.line_logit, final.logit
         # Held-out scores: what the model does on sites it has not seen (empty mask: none).
         self.validation_ = held_out & (y >= 0)
@@ -329,7 +340,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self,
         features: Features,
         lex_x: sp.csr_matrix,
-        y: npt.NDArray[np.int_],
+        y: npt.NDArray[np.integer[Any]],
         groups: npt.NDArray[Any],
         weight: F64,
         label: str,
@@ -359,21 +370,25 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         line = logistic_pipeline(self.C, self.max_iter)
         line.fit(line_x[fit_rows], y[fit_rows], logreg__sample_weight=weight[fit_rows])
         line_logit = line.decision_function(line_x).astype(np.float32)
-        context_x = context_features(line_logit, features)
-        context = logistic_pipeline(self.context_C, self.max_iter)
-        context.fit(context_x[fit_rows], y[fit_rows], logreg__sample_weight=weight[fit_rows])
-        logit = context.decision_function(context_x).astype(np.float32)
+        # Each context round reads the previous round's scores: evidence spreads further.
+        contexts, logit = [], line_logit
+        for _ in range(self.context_rounds):
+            context_x = context_features(logit, features)
+            context = logistic_pipeline(self.context_C, self.max_iter)
+            context.fit(context_x[fit_rows], y[fit_rows], logreg__sample_weight=weight[fit_rows])
+            logit = context.decision_function(context_x).astype(np.float32)
+            contexts.append(context)
         self.timings_[label + "stages"] = time.perf_counter() - start
-        return _Stages(lexicon, line, context, line_logit, logit)
+        return _Stages(lexicon, line, contexts, line_logit, logit)
 
     def to_model(self, metadata: dict[str, Any] | None = None) -> LineModel:
         """Export the fitted stages as a numpy-only :class:`LineModel`."""
-        check_is_fitted(self, "context_")
+        check_is_fitted(self, "contexts_")
         lexicon = self.lexicon_.log_odds_.reshape(len(LEX_NAMESPACES), N_HASH)
         return LineModel(
             line=export_logistic(self.line_),
             lexicon=lexicon.astype(np.float32),
-            context=export_logistic(self.context_),
+            contexts=tuple(export_logistic(c) for c in self.contexts_),
             threshold=float(self.threshold_),
             smoothing=float(self.smoothing_),
             feature_names=LINE_NAMES,
@@ -383,12 +398,15 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
 
 
 def choose_decoder(
-    logits: F32, y: npt.NDArray[np.int_], features: Features, random_state: int = 0
+    logits: F32, y: npt.NDArray[np.integer[Any]], features: Features, random_state: int = 0
 ) -> tuple[float, float, dict[tuple[float, float], float]]:
-    """The (threshold, smoothing) with the best mean per-page word F1 on the labelled pages.
+    """The decoder settings for the labelled pages, by the one-standard-error rule.
 
-    At most :data:`DECODER_PAGES` pages with labelled rows, drawn at random, are decoded for
-    each candidate.
+    Every candidate is scored by mean per-page word F1. Among the candidates whose score is
+    within one standard error of the best (the error of the paired per-page difference), the
+    one keeping least text wins: the highest threshold, then the least smoothing. Differences
+    that small are noise on a few thousand pages, and for the same F1 a cleaner should keep
+    less chrome. At most :data:`DECODER_PAGES` pages, drawn at random, are decoded.
     """
     page_rows = features.page_rows
     page = np.repeat(np.arange(len(page_rows) - 1), np.diff(page_rows))
@@ -401,15 +419,22 @@ def choose_decoder(
     logits, y = logits[rows], y[rows]
     row_words = features.row_words[rows]
     words = np.where(y >= 0, row_words, 0).astype(np.float32)
-    scores: dict[tuple[float, float], float] = {}
+    per_page: dict[tuple[float, float], F64] = {}
     for smoothing in SMOOTHINGS:
         for threshold in THRESHOLDS:
             keep = decode(logits, page_rows, float(threshold), smoothing)
-            f1 = page_word_f1(keep, y, words, page_rows)
-            scores[(float(threshold), smoothing)] = float(f1.mean())
-    top = max(scores.values())
-    near_best = [k for k, v in scores.items() if v >= top - DECODER_TOLERANCE]
-    best = max(near_best, key=lambda k: (k[0], -k[1]))  # highest threshold, least smoothing
+            per_page[(float(threshold), smoothing)] = page_word_f1(keep, y, words, page_rows)
+    scores = {k: float(v.mean()) for k, v in per_page.items()}
+    top = max(scores, key=lambda k: scores[k])
+    n = len(per_page[top])
+
+    def within_one_se(k: tuple[float, float]) -> bool:
+        diff = per_page[k] - per_page[top]
+        se = float(diff.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+        return scores[k] >= scores[top] - se
+
+    eligible = [k for k in scores if within_one_se(k)]
+    best = max(eligible, key=lambda k: (k[0], -k[1]))  # highest threshold, least smoothing
     return best[0], best[1], scores
 
 
@@ -484,7 +509,9 @@ class TrainingReport:
     seconds: float
 
 
-def _line_prf(keep: npt.NDArray[np.bool_], y: npt.NDArray[np.int_]) -> tuple[float, float, float]:
+def _line_prf(
+    keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]]
+) -> tuple[float, float, float]:
     tp = float(np.sum(keep & (y == 1)))
     fp = float(np.sum(keep & (y == 0)))
     fn = float(np.sum(~keep & (y == 1)))
@@ -530,6 +557,7 @@ def train(
             "styles": sorted({pg.style for pg in pages if pg.style}),
         },
         "params": trainer.get_params(),
+        "solver_converged": trainer.converged_,
         "validation": {
             "rows": int(held.sum()),
             "page_word_f1": page_f1,

@@ -62,7 +62,7 @@ class Recorder(batch.Reporter):
 
 
 def test_reporter_hears_progress_and_failures(tmp_path: Path) -> None:
-    from declutter.clean import Cleaner
+    from declutter.cleaner import Cleaner
 
     good = tmp_path / "good.txt"
     good.write_text("A line of text here.\n")

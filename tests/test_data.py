@@ -61,13 +61,13 @@ def test_malformed_jsonl_records(tmp_path: Path, record: object, message: str) -
 def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text("{not json\n")
-    with pytest.raises(TrainingDataError, match="bad.jsonl"):
+    with pytest.raises(TrainingDataError, match=r"bad\.jsonl"):
         load_pages([path])
 
 
 def test_raw_file_without_clean_copy(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x")
-    with pytest.raises(TrainingDataError, match="a.clean.txt"):
+    with pytest.raises(TrainingDataError, match=r"a\.clean\.txt"):
         list(iter_pages([tmp_path / "a.txt"]))
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -63,11 +65,17 @@ def reference_viterbi(gain: list[float], penalty: float) -> list[bool]:
     st.lists(st.lists(st.floats(-5, 5, allow_nan=False), max_size=40), min_size=1, max_size=6),
     st.sampled_from([0.25, 0.5, 1.0, 2.0, 3.0]),
 )
-def test_smoothing_is_exact_viterbi(pages: list[list[float]], penalty: float) -> None:
+def test_smoothing_finds_an_optimal_path(pages: list[list[float]], penalty: float) -> None:
+    def score(gain: list[float], path: list[bool]) -> float:
+        switches = sum(a != b for a, b in pairwise(path))
+        return sum(g for g, p in zip(gain, path, strict=True) if p) - penalty * switches
+
     logits = np.array([x for page in pages for x in page], dtype=np.float32)
     page_rows = np.concatenate([[0], np.cumsum([len(p) for p in pages])])
-    expected: list[bool] = []
-    for page in pages:
+    got = decode(logits, page_rows, 0.5, penalty).tolist()
+    for page, lo in zip(pages, page_rows[:-1].tolist(), strict=True):
         if page:
-            expected += reference_viterbi([float(np.float32(x)) for x in page], penalty)
-    assert decode(logits, page_rows, 0.5, penalty).tolist() == expected
+            gain = [float(np.float32(x)) for x in page]
+            best = score(gain, reference_viterbi(gain, penalty))
+            # Ties may be broken either way; the path found must score as well.
+            assert score(gain, got[lo : lo + len(page)]) >= best - 1e-6

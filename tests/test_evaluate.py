@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage
 from declutter.evaluate import evaluate, word_scores
 from declutter.model import LineModel

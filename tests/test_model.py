@@ -50,14 +50,14 @@ def test_truncated_model_file(tiny_model: LineModel, tmp_path: Path) -> None:
     path = tmp_path / "m.joblib"
     tiny_model.save(path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(ModelError, match="m.joblib"):
+    with pytest.raises(ModelError, match=r"m\.joblib"):
         load_model(path)
 
 
 def test_garbage_model_file(tmp_path: Path) -> None:
     path = tmp_path / "junk.joblib"
     path.write_bytes(b"this is not a model at all")
-    with pytest.raises(ModelError, match="junk.joblib"):
+    with pytest.raises(ModelError, match=r"junk\.joblib"):
         load_model(path)
 
 

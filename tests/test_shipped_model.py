@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from declutter.clean import Cleaner
+from declutter.cleaner import Cleaner
 from declutter.textio import decode
 
 from .conftest import needs_shared

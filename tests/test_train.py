@@ -68,7 +68,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(training_pages: list[Labell
     groups = np.repeat(np.arange(8), np.diff(features.page_rows))
     trainer = DeclutterTrainer(n_splits=2)
     assert trainer.fit(features, y, groups) is trainer
-    for name in ("lexicon_", "line_", "context_", "threshold_", "smoothing_"):
+    for name in ("lexicon_", "line_", "contexts_", "threshold_", "smoothing_"):
         assert hasattr(trainer, name)
 
 
@@ -85,9 +85,11 @@ def test_numpy_model_gives_the_pipeline_probabilities(
     from declutter.model import context_features
 
     lex_cols = trainer.lexicon_.transform(lexical_matrix(features))
-    line_logit = trainer.line_.decision_function(np.hstack([features.dense, lex_cols]))
-    context_x = context_features(line_logit.astype(np.float32), features)
-    expected = trainer.context_.predict_proba(context_x)[:, 1]
+    logit = trainer.line_.decision_function(np.hstack([features.dense, lex_cols]))
+    for stage in trainer.contexts_[:-1]:
+        logit = stage.decision_function(context_features(logit.astype(np.float32), features))
+    context_x = context_features(logit.astype(np.float32), features)
+    expected = trainer.contexts_[-1].predict_proba(context_x)[:, 1]
     np.testing.assert_allclose(model.predict_proba(features), expected, atol=2e-3)
 
 

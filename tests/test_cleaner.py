@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from declutter.clean import Cleaner, _fill_unscored
+from declutter.cleaner import Cleaner, _fill_unscored
 from declutter.errors import UsageError
 from declutter.lines import split_lines
 from declutter.model import LineModel
@@ -55,7 +55,7 @@ def test_blank_lines_between_kept_lines_stay() -> None:
     scored = np.array([True, False, True, False, False, True])
     blank = np.array([False, True, False, True, True, False])
     keep = np.array([True, False, False, False, False, True])
-    out = _fill_unscored(keep, scored, blank)
+    out = _fill_unscored(keep, scored, blank, np.array([0, 6]))
     # Blanks after the dropped line lead into a kept line: kept; the one before it: not.
     assert out.tolist() == [True, False, False, True, True, True]
 
@@ -63,15 +63,26 @@ def test_blank_lines_between_kept_lines_stay() -> None:
 def test_leading_and_trailing_blank_lines_go() -> None:
     scored = np.array([False, True, False])
     blank = np.array([True, False, True])
-    out = _fill_unscored(np.array([False, True, False]), scored, blank)
+    out = _fill_unscored(np.array([False, True, False]), scored, blank, np.array([0, 3]))
     assert out.tolist() == [False, True, False]
 
 
 def test_symbol_lines_follow_both_neighbours() -> None:
     scored = np.array([True, False, True, False, True])
     blank = np.zeros(5, dtype=bool)
-    out = _fill_unscored(np.array([True, False, True, False, False]), scored, blank)
+    out = _fill_unscored(
+        np.array([True, False, True, False, False]), scored, blank, np.array([0, 5])
+    )
     assert out.tolist() == [True, True, True, False, False]
+
+
+def test_neighbours_do_not_reach_across_pages() -> None:
+    # Page one: a kept line then a symbol line; page two: a symbol line then a kept line.
+    scored = np.array([True, False, False, True])
+    blank = np.array([False, False, False, False])
+    keep = np.array([True, False, False, True])
+    out = _fill_unscored(keep, scored, blank, np.array([0, 2, 4]))
+    assert out.tolist() == [True, False, False, True]
 
 
 def test_threshold_must_be_a_probability(tiny_model: LineModel) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ from declutter.model import LineModel, load_model, sigmoid
 
 F32 = npt.NDArray[np.float32]
 BoolArr = npt.NDArray[np.bool_]
+I64 = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class PageResult:
     @property
     def text(self) -> str:
         """The kept lines, byte-identical and in order."""
-        return "".join(line for line, k in zip(self.lines, self.keep.tolist(), strict=True) if k)
+        return "".join(compress(self.lines, self.keep.tolist()))
 
     @property
     def n_kept(self) -> int:
@@ -89,21 +91,19 @@ class Cleaner:
         """Clean a batch of pages (faster than one at a time)."""
         features = featurize(texts)
         logits = self.model.logits(features)
-        proba = sigmoid(logits)
         keep_rows = decode(logits, features.page_rows, self.threshold, self.smoothing)
-        results = []
-        for p, text in enumerate(texts):
-            lines = split_lines(text)
-            lo, hi = int(features.page_lines[p]), int(features.page_lines[p + 1])
-            line_rows = features.line_rows[lo:hi]
-            scored = line_rows >= 0
-            line_proba = np.full(len(lines), np.nan, dtype=np.float32)
-            line_proba[scored] = proba[line_rows[scored]]
-            keep_scored = np.zeros(len(lines), dtype=bool)
-            keep_scored[scored] = keep_rows[line_rows[scored]]
-            keep = _fill_unscored(keep_scored, scored, features.line_blank[lo:hi])
-            results.append(PageResult(lines, line_proba, keep))
-        return results
+        rows = features.line_rows
+        scored = rows >= 0
+        proba = np.full(len(rows), np.nan, dtype=np.float32)
+        proba[scored] = sigmoid(logits)[rows[scored]]
+        keep = np.zeros(len(rows), dtype=bool)
+        keep[scored] = keep_rows[rows[scored]]
+        keep = _fill_unscored(keep, scored, features.line_blank, features.page_lines)
+        bounds = features.page_lines.tolist()
+        return [
+            PageResult(split_lines(text), proba[lo:hi], keep[lo:hi])
+            for text, lo, hi in zip(texts, bounds[:-1], bounds[1:], strict=True)
+        ]
 
     def clean(self, text: str) -> str:
         """The content lines of one page, byte-identical and in order."""
@@ -114,24 +114,29 @@ class Cleaner:
         return [r.text for r in self.process(texts)]
 
 
-def _fill_unscored(keep: BoolArr, scored: BoolArr, blank: BoolArr) -> BoolArr:
-    """Decide unscored lines from their scored neighbours (see the module docstring)."""
+def _fill_unscored(keep: BoolArr, scored: BoolArr, blank: BoolArr, page_lines: I64) -> BoolArr:
+    """Decide unscored lines from their scored neighbours (see the module docstring).
+
+    All pages at once: ``page_lines`` are the pages' line offsets.
+    """
     n = len(keep)
     if n == 0:
         return keep
     idx = np.arange(n)
-    # Index of the nearest scored line at or before / at or after each line (-1 / n if none).
+    page = np.repeat(np.arange(len(page_lines) - 1), np.diff(page_lines))
+    first, last = page_lines[:-1][page], page_lines[1:][page] - 1
+    # Nearest scored line at or before / at or after each line, if in the same page.
     prev_scored = np.maximum.accumulate(np.where(scored, idx, -1))
     next_scored = np.minimum.accumulate(np.where(scored, idx, n)[::-1])[::-1]
     keep_ext = np.append(keep, False)  # index -1 and n both read False
-    before = keep_ext[prev_scored]
-    after = keep_ext[next_scored]
-    kept_before = np.maximum.accumulate(np.where(keep, idx, -1))
+    before = keep_ext[prev_scored] & (prev_scored >= first)
+    after = keep_ext[next_scored] & (next_scored <= last)
+    kept_before = np.maximum.accumulate(np.where(keep, idx, -1)) >= first
     out = keep.copy()
     filler = ~scored & ~blank
     out[filler] = before[filler] & after[filler]
-    out[blank] = (kept_before[blank] >= 0) & after[blank]
-    return out
+    out[blank] = kept_before[blank] & after[blank]
+    return np.asarray(out, dtype=bool)
 
 
 def clean(text: str, *, threshold: float | None = None) -> str:
