@@ -100,10 +100,13 @@ class Cleaner:
         keep[scored] = keep_rows[rows[scored]]
         keep = _fill_unscored(keep, scored, features.line_blank, features.page_lines)
         bounds = features.page_lines.tolist()
-        return [
-            PageResult(split_lines(text), proba[lo:hi], keep[lo:hi])
-            for text, lo, hi in zip(texts, bounds[:-1], bounds[1:], strict=True)
-        ]
+        results = []
+        for text, lo, hi in zip(texts, bounds[:-1], bounds[1:], strict=True):
+            lines = split_lines(text)
+            if "\r" in text:
+                _keep_line_ends_apart(lines, keep[lo:hi])
+            results.append(PageResult(lines, proba[lo:hi], keep[lo:hi]))
+        return results
 
     def clean(self, text: str) -> str:
         """The content lines of one page, byte-identical and in order."""
@@ -112,6 +115,22 @@ class Cleaner:
     def clean_many(self, texts: Sequence[str]) -> list[str]:
         """The content lines of each page."""
         return [r.text for r in self.process(texts)]
+
+
+def _keep_line_ends_apart(lines: list[str], keep: BoolArr) -> None:
+    """Drop a kept blank "\\n" line that would follow a kept line ending in a lone "\\r".
+
+    Written out together they would read as one CRLF line; the output must split into the
+    same lines it was made of.
+    """
+    previous = ""
+    for i, line in enumerate(lines):
+        if not keep[i]:
+            continue
+        if line.startswith("\n") and previous.endswith("\r"):
+            keep[i] = False
+            continue
+        previous = line
 
 
 def _fill_unscored(keep: BoolArr, scored: BoolArr, blank: BoolArr, page_lines: I64) -> BoolArr:

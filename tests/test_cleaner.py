@@ -124,3 +124,12 @@ def test_cleaning_twice_keeps_no_more(cleaner: Cleaner, text: str) -> None:
     once = cleaner.clean(text)
     twice = cleaner.clean(once)
     assert is_subsequence(split_lines(twice), split_lines(once))
+
+
+def test_a_blank_line_never_turns_a_lone_cr_into_crlf() -> None:
+    from declutter.cleaner import _keep_line_ends_apart
+
+    lines = ["one\r", "dropped\n", "\n", "two\n"]
+    keep = np.array([True, False, True, True])
+    _keep_line_ends_apart(lines, keep)
+    assert keep.tolist() == [True, False, False, True]
