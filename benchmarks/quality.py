@@ -124,7 +124,7 @@ def fmt(x: float) -> str:
     return "–" if x != x else f"{x:.3f}"
 
 
-def run(args: argparse.Namespace) -> str:
+def run(args: argparse.Namespace) -> tuple[str, str]:
     pages = C.load_test_pages(args.limit)
     model = load_model(args.model)
     default = model.threshold
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> str:
             )
     if not have_justext:
         systems.remove("jusText (lines)")
-    return report(pages, systems, points, default, results, curve, args)
+    return report(pages, systems, points, default, results, curve, args), headline(results, default)
 
 
 def report(
@@ -346,24 +346,48 @@ def readme_example(model_path: Path | None) -> str:
     )
 
 
-def headline(section: str) -> str:
-    """The README's and model card's summary lines, taken from the quality tables."""
-    rows: dict[str, list[str]] = {}
-    for line in section.splitlines():
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        if len(cells) >= 4 and cells[1].replace(".", "").isdigit():
-            rows.setdefault(cells[0], cells)
-    default = next((k for k in rows if k.endswith("(default)")), None)
-    if default is None:
-        return ""
-    parts = [
-        f"- declutter (default threshold): word F1 **{rows[default][1]}** on WCXB test "
-        f"{HEADLINE_STYLE} dumps (precision {rows[default][2]}, recall {rows[default][3]})."
+def headline(results: dict[tuple[str, str], list[PageScore]], default: float) -> str:
+    """The README's and model card's summary, from the same scores as the tables."""
+
+    def f1(name: str, style: str = HEADLINE_STYLE, page_type: str | None = None) -> float:
+        sel = [
+            s
+            for s in results.get((name, style), [])
+            if s.source == "wcxb" and (page_type is None or s.page_type == page_type)
+        ]
+        return summarize(sel)["f1"] if sel else float("nan")
+
+    ours = next(name for name, _ in results if name.endswith("(default)"))
+    m = summarize([s for s in results[(ours, HEADLINE_STYLE)] if s.source == "wcxb"])
+    by_style = [f1(ours, st) for st in C.STYLES]
+    lines = [
+        f"- declutter, default threshold {default:.2f}: word F1 **{m['f1']:.3f}** on WCXB test "
+        f"{HEADLINE_STYLE} dumps (precision {m['precision']:.3f}, recall {m['recall']:.3f}); "
+        f"{min(by_style):.3f} to {max(by_style):.3f} across the {len(C.STYLES)} dump styles.",
+        "- On the same dumps: "
+        + ", ".join(
+            f"{name.split(' (')[0]} {f1(name):.3f}"
+            for name in ("keep everything", "C4 line rules", "jusText (lines)")
+            if (name, HEADLINE_STYLE) in results
+        )
+        + ".",
     ]
-    for name in ("keep everything", "C4 line rules", "jusText (lines)", TRAFILATURA):
-        if name in rows:
-            parts.append(f"- {name}: word F1 {rows[name][1]}")
-    return "\n".join(parts)
+    if (TRAFILATURA, "html") in results:
+        traf = f1(TRAFILATURA, "html")
+        types = sorted({s.page_type for s in results[(ours, HEADLINE_STYLE)]})
+        behind = [
+            f"{t} {f1(ours, page_type=t):.3f} against {f1(TRAFILATURA, 'html', t):.3f}"
+            for t in types
+            if f1(ours, page_type=t) < f1(TRAFILATURA, "html", t)
+        ]
+        gap = m["f1"] - traf
+        where = f"{-gap:.3f} behind it" if gap < 0 else f"{gap:.3f} ahead of it"
+        lines.append(
+            f"- For reference, trafilatura reading the pages' HTML (which declutter never sees) "
+            f"scores {traf:.3f}: declutter is {where}"
+            + (f"; declutter trails it on {', '.join(behind)}." if behind else ".")
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,11 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (C.DATASETS / "wcxb" / "test").is_dir():
         print(f"[quality] {C.DATASETS}/wcxb/test not found", file=sys.stderr)
         return 1
-    section = run(args)
+    section, summary = run(args)
     C.replace_section(args.out, "quality", section, "Quality")
     if args.out.resolve() == C.BENCHMARKS_MD.resolve() and args.limit is None:
         # A full run on the shipped model also refreshes the numbers quoted elsewhere.
-        summary = headline(section)
         C.replace_section(C.ROOT / "README.md", "headline", summary)
         C.replace_section(C.ROOT / "models" / "MODEL_CARD.md", "numbers", summary)
         C.replace_section(C.ROOT / "README.md", "example", readme_example(args.model))

@@ -33,9 +33,11 @@ from declutter.textio import Decoded, atomic_output, atomic_write, decode, read_
 
 TEXT_PATTERN = "*.txt"
 JSONL_PATTERNS = ("*.jsonl", "*.jsonl.gz")
-BATCH_BYTES = 4 << 20  # bytes of input per unit of work: amortizes numpy and process overhead
-BATCH_ITEMS = 256  # records or files per unit of work
-IN_FLIGHT_PER_JOB = 2  # units of work queued per worker: bounds memory with --jobs
+# Input per unit of work: large enough to amortize numpy and process overhead, small enough
+# that the working set (~50x the text) stays well under 200 MB (issue 4).
+BATCH_BYTES = 1 << 20
+BATCH_ITEMS = 64  # records or files per unit of work
+IN_FLIGHT_PER_JOB = 4  # units of work queued per worker: bounds memory with --jobs
 SCORE_FORMATS = ("tsv", "jsonl")
 
 T = TypeVar("T")

@@ -142,8 +142,8 @@ def _bucket(h: U64, salt: np.uint64) -> I32:
 class _UnitStats:
     """Per-unit counts from one character pass (rows = units, in text order)."""
 
-    classes: I64  # (n, N_CLASSES) counts of each character class
-    specials: I64  # (n, N_SPECIAL + 1) counts of each special punctuation category
+    classes: npt.NDArray[np.int16]  # (n, N_CLASSES) counts of each character class
+    specials: npt.NDArray[np.int16]  # (n, N_SPECIAL + 1) counts of each special category
     n_tokens: I64
     n_words: I64
     word_chars: I64
@@ -329,12 +329,15 @@ def _char_pass(cu: npt.NDArray[np.uint16], code: npt.NDArray[np.uint8]) -> _Unit
     # Class counts per unit with one bincount; special characters are rare, counted apart.
     unit_of = np.repeat(np.arange(n_units, dtype=np.int64), ends - starts + 1)
     kind = _CODE_KIND[code]
-    classes = np.bincount(unit_of * uc.N_CLASSES + kind, minlength=n_units * uc.N_CLASSES)
+    # int16 is enough: a sampled unit has at most SAMPLE_LIMIT characters.
+    classes = np.bincount(unit_of * uc.N_CLASSES + kind, minlength=n_units * uc.N_CLASSES).astype(
+        np.int16
+    )
     special = _CODE_SPECIAL[code]
     at = np.flatnonzero(special)
     specials = np.bincount(
         unit_of[at] * (N_SPECIAL + 1) + special[at], minlength=n_units * (N_SPECIAL + 1)
-    )
+    ).astype(np.int16)
 
     # First and last visible characters by binary search over the visible positions.
     visible = _CODE_VISIBLE_B[code]
