@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -34,6 +35,8 @@ BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 STYLES = corpus.STYLES
 
 _WORD = re.compile(r"\w+")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -96,32 +99,52 @@ def load_test_pages(limit: int | None = None) -> list[TestPage]:
     return pages
 
 
-def _dump_one(args: tuple[str, str, str]) -> tuple[str, str]:
-    page_id, html, style = args
-    return page_id, corpus.dump(html, style)
-
-
-def dumps(pages: Sequence[TestPage], style: str, jobs: int = 2) -> dict[str, str]:
-    """Each page's dump in ``style``, from the cache or computed (and cached)."""
-    path = CACHE / f"dumps-{style}-{_converter_versions()}.jsonl.gz"
+def _read_cache(path: Path) -> dict[str, str]:
     cached: dict[str, str] = {}
     if path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as f:
             for line in f:
                 record = json.loads(line)
                 cached[record["id"]] = record["text"]
+    return cached
+
+
+def _write_cache(path: Path, cached: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for page_id, text in sorted(cached.items()):
+            f.write(json.dumps({"id": page_id, "text": text}, ensure_ascii=False) + "\n")
+
+
+def _cached_texts(
+    path: Path, pages: Sequence[TestPage], compute: Callable[[list[TestPage]], list[str]]
+) -> dict[str, str]:
+    """Each page's text from the cache at ``path``; the missing ones computed and cached."""
+    cached = _read_cache(path)
     missing = [p for p in pages if p.page_id not in cached]
     if missing:
-        from multiprocessing import get_context
-
-        args = [(p.page_id, p.html, style) for p in missing]
-        with get_context("spawn").Pool(jobs) as pool:
-            cached.update(pool.imap(_dump_one, args, chunksize=8))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(path, "wt", encoding="utf-8") as f:
-            for page_id, text in sorted(cached.items()):
-                f.write(json.dumps({"id": page_id, "text": text}, ensure_ascii=False) + "\n")
+        cached.update(zip([p.page_id for p in missing], compute(missing), strict=True))
+        _write_cache(path, cached)
     return {p.page_id: cached[p.page_id] for p in pages}
+
+
+def _pool_map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
+    from multiprocessing import get_context
+
+    with get_context("spawn").Pool(jobs) as pool:
+        return pool.map(fn, items, chunksize=4)
+
+
+def dumps(pages: Sequence[TestPage], style: str, jobs: int = 2) -> dict[str, str]:
+    """Each page's dump in ``style``, from the cache or computed (and cached)."""
+    path = CACHE / f"dumps-{style}-{_converter_versions()}.jsonl.gz"
+    return _cached_texts(
+        path,
+        pages,
+        lambda missing: _pool_map(
+            partial(corpus.dump, style=style), [p.html for p in missing], jobs
+        ),
+    )
 
 
 # --- baselines ------------------------------------------------------------------------------------
@@ -221,24 +244,13 @@ def cached_trafilatura(pages: Sequence[TestPage], jobs: int = 2) -> dict[str, st
     except metadata.PackageNotFoundError:
         return None
     path = CACHE / f"trafilatura-{version}.jsonl.gz"
-    cached: dict[str, str] = {}
-    if path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                record = json.loads(line)
-                cached[record["id"]] = record["text"]
-    missing = [p for p in pages if p.page_id not in cached]
-    if missing:
-        from multiprocessing import get_context
-
-        with get_context("spawn").Pool(jobs) as pool:
-            texts = pool.map(trafilatura_extract, [p.html for p in missing], chunksize=4)
-        cached.update({p.page_id: t or "" for p, t in zip(missing, texts, strict=True)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(path, "wt", encoding="utf-8") as f:
-            for page_id, text in sorted(cached.items()):
-                f.write(json.dumps({"id": page_id, "text": text}, ensure_ascii=False) + "\n")
-    return {p.page_id: cached[p.page_id] for p in pages}
+    return _cached_texts(
+        path,
+        pages,
+        lambda missing: [
+            t or "" for t in _pool_map(trafilatura_extract, [p.html for p in missing], jobs)
+        ],
+    )
 
 
 # --- metrics helpers ------------------------------------------------------------------------------
@@ -297,11 +309,24 @@ def _installed(name: str) -> bool:
     return True
 
 
+BENCHMARKS_HEADER = (
+    "# Benchmarks\n\n"
+    "Written by `python benchmarks/quality.py` and `python benchmarks/speed.py` (see their "
+    "docstrings); not edited by hand. Each section says when, on what machine and from which "
+    "commit it was measured.\n\n"
+)
+
+
 def replace_section(path: Path, name: str, content: str, title: str | None = None) -> None:
-    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` markers."""
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` markers.
+
+    A file without the markers gets them, under ``## title``; BENCHMARKS.md gets its header.
+    """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{content.rstrip()}\n{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if path.name == BENCHMARKS_MD.name and not text.startswith(BENCHMARKS_HEADER):
+        text = BENCHMARKS_HEADER + text.lstrip("\n")
     if start in text and end in text:
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)
@@ -316,9 +341,6 @@ def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-T = TypeVar("T")
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -28,8 +28,15 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar, cast
 
 from declutter.cleaner import Cleaner, PageResult
-from declutter.errors import DeclutterError, InputError, UsageError
-from declutter.textio import Decoded, atomic_output, atomic_write, decode, read_bytes
+from declutter.errors import DeclutterError, UsageError
+from declutter.textio import (
+    Decoded,
+    atomic_output,
+    atomic_write,
+    decode,
+    open_binary,
+    read_bytes,
+)
 
 TEXT_PATTERN = "*.txt"
 JSONL_PATTERNS = ("*.jsonl", "*.jsonl.gz")
@@ -406,14 +413,7 @@ def open_input(path: Path | None, stdin: BinaryIO | None) -> IO[bytes]:
         assert stdin is not None
         raw = stdin
     else:
-        try:
-            raw = path.open("rb")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise InputError(f"{path}: is a directory, expected a file") from None
-        except PermissionError:
-            raise InputError(f"{path}: permission denied") from None
+        raw = open_binary(path)
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         return cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))

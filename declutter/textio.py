@@ -77,10 +77,10 @@ def decode(
     return Decoded(data.decode(encoding, errors), encoding, errors, b"", undecodable=True)
 
 
-def read_bytes(path: Path) -> bytes:
-    """A file's bytes, with failures as :class:`InputError` naming the file."""
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading, with failures as :class:`InputError` naming the file."""
     try:
-        return path.read_bytes()
+        return path.open("rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -89,6 +89,15 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, with failures as :class:`InputError` naming the file."""
+    with open_binary(path) as f:
+        try:
+            return f.read()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 @contextlib.contextmanager
