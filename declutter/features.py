@@ -5,7 +5,7 @@ How it works, in order:
 1. Each page is split into lines (:mod:`declutter.lines`). Lines that a hard-wrapping converter
    broke out of one paragraph are joined back into one *unit*; every other line is its own unit.
    Units are what the model scores; each line takes its unit's decision.
-2. A *character pass* classifies every code point once through lookup tables
+2. A *character pass* classifies every UTF-16 code unit once through lookup tables
    (:mod:`declutter._unicode`) and reduces per unit with cumulative sums: counts of each
    character class, tokens, ``\\w+`` words and their shapes, special punctuation, the first and
    last visible character, and a rolling hash of every lower-cased word. The word hashes give
@@ -46,7 +46,7 @@ CHUNK_CHARS = 1 << 18  # characters per character pass: bounds temporary memory 
 # settled long before its end, and the char pass then costs O(lines), not O(characters).
 SAMPLE_HEAD = 80
 SAMPLE_TAIL = 32
-SAMPLE_LIMIT = 128  # units longer than this are sampled (40% of the text of html-text dumps)
+SAMPLE_LIMIT = 128  # longer units are sampled: ~40% less text to scan in html-text dumps
 LONG_WORD = 13  # a "long word" has at least this many characters (URLs, glued sprite names)
 SHORT_UNIT_WORDS = 4  # units with at most this many words also get a whole-line lexical feature
 HASH_BITS = 18  # 262,144 buckets per lexical namespace: few collisions among line words
@@ -181,7 +181,10 @@ N_CODES = (N_SPECIAL + 1) * uc.N_CLASSES
 _WORD_KINDS = (uc.UPPER, uc.LOWER, uc.LETTER, uc.CJK, uc.DIGIT)
 
 
-def _code_tables() -> tuple[npt.NDArray[np.uint8], ...]:
+U8 = npt.NDArray[np.uint8]
+
+
+def _code_tables() -> tuple[U8, U8, U8, BoolArr, BoolArr, U8]:
     special = _special_table()[: uc.BMP]
     special[ord("_")] = SP_UNDERSCORE
     kind = (_CLASS[: uc.BMP] & 15).astype(np.uint8)
@@ -189,21 +192,13 @@ def _code_tables() -> tuple[npt.NDArray[np.uint8], ...]:
     codes = np.arange(N_CODES)
     code_kind = (codes % uc.N_CLASSES).astype(np.uint8)
     code_special = (codes // uc.N_CLASSES).astype(np.uint8)
-    code_word = (np.isin(code_kind, _WORD_KINDS) | (code_special == SP_UNDERSCORE)).astype(bool)
+    code_word = np.isin(code_kind, _WORD_KINDS) | (code_special == SP_UNDERSCORE)
     code_visible = (code_kind != uc.SPACE) & (code_kind != uc.NEWLINE)
-    return (
-        code,
-        code_kind,
-        code_special,
-        code_word.astype(np.uint8),
-        code_visible.astype(np.uint8),
-        (code_kind == uc.UPPER).astype(np.uint8),
-    )
+    code_upper = (code_kind == uc.UPPER).astype(np.uint8)
+    return code, code_kind, code_special, code_word, code_visible, code_upper
 
 
-_CODE, _CODE_KIND, _CODE_SPECIAL, _CODE_WORD, _CODE_VISIBLE, _CODE_UPPER = _code_tables()
-_CODE_WORD_B = _CODE_WORD.astype(bool)
-_CODE_VISIBLE_B = _CODE_VISIBLE.astype(bool)
+_CODE, _CODE_KIND, _CODE_SPECIAL, _CODE_WORD_B, _CODE_VISIBLE_B, _CODE_UPPER = _code_tables()
 # Lower-case with digits folded to "0" ("2022" and "1999" hash alike), as 32-bit code units.
 _LOWER_FOLD = np.where((_CLASS[: uc.BMP] & 15) == uc.DIGIT, ord("0"), _LOWER_BMP).astype(np.uint32)
 

@@ -4,16 +4,17 @@ Training, in order:
 
 1. Featurize every labelled page (:mod:`declutter.features`); a row's label is the majority
    label of its lines.
-2. :class:`HashedLexicon` learns the smoothed log-odds of content for every hashed lexical
-   bucket. Training rows get *cross-fitted* lexical columns (each fold's from a lexicon fitted
-   on the other folds, folds grouped by site), like scikit-learn's ``TargetEncoder``: the line
-   stage must not learn to trust lexical evidence that is only perfect on its own pages.
+2. :class:`HashedLexicon` learns, for every hashed lexical bucket, how much more often its
+   rows are content than a model of the dense features alone predicts (smoothed log-odds).
+   Training rows get *cross-fitted* lexical columns (each fold's from a lexicon fitted on the
+   other folds, folds grouped by site), like scikit-learn's ``TargetEncoder``: the line stage
+   must not learn to trust lexical evidence that is only perfect on its own pages.
 3. The line stage: a :class:`~sklearn.pipeline.Pipeline` of ``StandardScaler`` and
    ``LogisticRegression`` over the dense features and the lexical columns.
-4. The context stage: the same pipeline shape over :func:`declutter.model.context_features` of
-   the line stage's logits.
-5. The decoder's threshold and smoothing are chosen on the training pages to maximise the mean
-   per-page word F1, the benchmark's measure.
+4. The context stages: the same pipeline shape over :func:`declutter.model.context_features`
+   of the previous stage's logits, :data:`CONTEXT_ROUNDS` times.
+5. The decoder's threshold and smoothing are chosen on held-out sites by mean per-page word
+   F1, the benchmark's measure (:func:`choose_decoder`); then the stages are refitted on all.
 
 :meth:`DeclutterTrainer.to_model` exports everything as a numpy-only
 :class:`~declutter.model.LineModel`. This module imports scikit-learn; cleaning never does.
@@ -61,12 +62,12 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 BoolArr = npt.NDArray[np.bool_]
 
-LEXICON_ALPHA = 30.0  # pseudo-count: rare buckets stay near 0 (30 beat 4 on WCXB dev-trained runs)
+LEXICON_ALPHA = 30.0  # pseudo-count: with 30 (not 4) rare buckets stay near 0; same WCXB F1
 N_SPLITS = 5  # folds for cross-fitting the lexicon
 THRESHOLDS = tuple(np.round(np.arange(0.2, 0.81, 0.05), 2))  # decoder grid
 SMOOTHINGS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
 FEATURIZE_BATCH = 512  # pages per featurize call while training
-MAX_ROWS = 400_000  # rows sampled for the logistic fits: as good as all 2.5M on WCXB test
+MAX_ROWS = 400_000  # rows sampled for the logistic fits: all 2.5M scored no better, 3x slower
 DECODER_PAGES = 3000  # pages decoded per candidate when choosing threshold and smoothing
 VALIDATION_SHARE = 0.2  # groups (sites) held out to choose the decoder
 CONTEXT_ROUNDS = 2  # context stages in turn
