@@ -226,9 +226,8 @@ def page_word_f1(
 
 @dataclass
 class _Stages:
-    """The three fitted stages and their scores on every row."""
+    """The fitted line and context stages and their scores on every row."""
 
-    lexicon: HashedLexicon
     line: Pipeline
     contexts: list[Pipeline]
     line_logit: F32
@@ -310,19 +309,25 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
         self.timings_: dict[str, float] = {}
         held_out = validation_rows(groups, self.validation_share)
-        train_y = np.where(held_out, -1, y)
-        lex_x = lexical_matrix(features)
-        if held_out.any() and len(np.unique(train_y[train_y >= 0])) == 2:
+        fit_rows = self._sample(np.flatnonzero(labelled))
+        start = time.perf_counter()
+        self.lexicon_, lex_cols = self._fit_lexicon(features, y, groups, fit_rows)
+        line_x = np.hstack([features.dense, lex_cols])
+        self.timings_["lexicon"] = time.perf_counter() - start
+        # The lexical columns are cross-fitted by site, so the held-out sites' rows already
+        # see only lexicons fitted without them: one lexicon serves both fits below.
+        train_rows = fit_rows[~held_out[fit_rows]]
+        if held_out.any() and len(np.unique(y[train_rows])) == 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                stages = self._fit_stages(features, lex_x, train_y, groups, weight, "held-out ")
+                stages = self._fit_stages(features, line_x, y, train_rows, weight, "held-out ")
             decode_y, logits = np.where(held_out, y, -1), stages.logit
         else:
             held_out = np.zeros(len(y), dtype=bool)
             decode_y, logits = y, None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            final = self._fit_stages(features, lex_x, y, groups, weight, "")
+            final = self._fit_stages(features, line_x, y, fit_rows, weight, "")
         # Reported in the model's metadata rather than as a warning on the user's terminal.
         self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         start = time.perf_counter()
@@ -330,32 +335,36 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             final.logit if logits is None else logits, decode_y, features, self.random_state
         )
         self.timings_["decoder"] = time.perf_counter() - start
-        self.lexicon_, self.line_, self.contexts_ = final.lexicon, final.line, final.contexts
+        self.line_, self.contexts_ = final.line, final.contexts
         self.line_logit_, self.logit_ = final.line_logit, final.logit
         # Held-out scores: what the model does on sites it has not seen (empty mask: none).
         self.validation_ = held_out & (y >= 0)
         self.validation_logit_ = final.logit if logits is None else logits
         return self
 
-    def _fit_stages(
+    def _sample(self, rows: I64) -> I64:
+        """At most ``max_rows`` of ``rows``, drawn at random, in order."""
+        if self.max_rows is None or len(rows) <= self.max_rows:
+            return rows
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(rows, self.max_rows, replace=False))
+
+    def _fit_lexicon(
         self,
         features: Features,
-        lex_x: sp.csr_matrix,
         y: npt.NDArray[np.integer[Any]],
         groups: npt.NDArray[Any],
-        weight: F64,
-        label: str,
-    ) -> _Stages:
+        fit_rows: I64,
+    ) -> tuple[HashedLexicon, F32]:
+        """The lexicon, and every row's lexical columns (cross-fitted for labelled rows)."""
         labelled = y >= 0
-        fit_rows = np.flatnonzero(labelled)
-        if self.max_rows is not None and len(fit_rows) > self.max_rows:
-            rng = np.random.default_rng(self.random_state)
-            fit_rows = np.sort(rng.choice(fit_rows, self.max_rows, replace=False))
-        start = time.perf_counter()
         # The lexicon measures what words add to a model of the dense features alone.
         shape_only = logistic_pipeline(self.C, self.max_iter)
-        shape_only.fit(features.dense[fit_rows], y[fit_rows])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            shape_only.fit(features.dense[fit_rows], y[fit_rows])
         prior = shape_only.predict_proba(features.dense[labelled])[:, 1]
+        lex_x = lexical_matrix(features)
         lexicon = HashedLexicon(alpha=self.alpha, n_splits=self.n_splits)
         lex_cols = np.zeros((features.n_rows, len(LEX_FEATURES)), dtype=np.float32)
         lex_labelled = lex_x if labelled.all() else lex_x[labelled]
@@ -365,9 +374,19 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         # Rows the lexicon was not fitted on are encoded with it as they are when cleaning.
         if not labelled.all():
             lex_cols[~labelled] = lexicon.transform(lex_x[~labelled])
-        self.timings_[label + "lexicon"] = time.perf_counter() - start
+        return lexicon, lex_cols
+
+    def _fit_stages(
+        self,
+        features: Features,
+        line_x: F32,
+        y: npt.NDArray[np.integer[Any]],
+        fit_rows: I64,
+        weight: F64,
+        label: str,
+    ) -> _Stages:
+        """The line stage and the context rounds, fitted on ``fit_rows``."""
         start = time.perf_counter()
-        line_x = np.hstack([features.dense, lex_cols])
         line = logistic_pipeline(self.C, self.max_iter)
         line.fit(line_x[fit_rows], y[fit_rows], logreg__sample_weight=weight[fit_rows])
         line_logit = line.decision_function(line_x).astype(np.float32)
@@ -380,7 +399,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             logit = context.decision_function(context_x).astype(np.float32)
             contexts.append(context)
         self.timings_[label + "stages"] = time.perf_counter() - start
-        return _Stages(lexicon, line, contexts, line_logit, logit)
+        return _Stages(line, contexts, line_logit, logit)
 
     def to_model(self, metadata: dict[str, Any] | None = None) -> LineModel:
         """Export the fitted stages as a numpy-only :class:`LineModel`."""
