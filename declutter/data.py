@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from declutter.align import CONTENT, NO_WORDS, align_lines
+from declutter.align import CHROME, CONTENT, NO_WORDS, align_lines
 from declutter.errors import TrainingDataError
 from declutter.lines import body, split_lines
 
 CLEAN_SUFFIX = ".clean.txt"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+LABEL_VALUES = frozenset({CONTENT, CHROME, NO_WORDS, None})  # what a JSONL label may be
 
 
 @dataclass(frozen=True)
@@ -89,20 +90,24 @@ def _record(record: object, where: str) -> LabelledPage:
     if not isinstance(record, dict):
         raise TrainingDataError(f"{where}: a record must be a JSON object")
     lines, labels = record.get("lines"), record.get("labels")
-    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+    # Checked by type sets and joins, not per-item generators: a corpus has millions of lines.
+    if not isinstance(lines, list) or not set(map(type, lines)) <= {str}:
         raise TrainingDataError(f"{where}: 'lines' must be a list of strings")
     if not isinstance(labels, list) or len(labels) != len(lines):
         raise TrainingDataError(f"{where}: 'labels' must be a list as long as 'lines'")
-    if any(x not in (0, 1, -1, None) or isinstance(x, bool) for x in labels):
+    if not set(map(type, labels)) <= {int, type(None)} or not set(labels) <= LABEL_VALUES:
         raise TrainingDataError(f"{where}: labels must be 1, 0, -1 or null")
-    if any("\n" in x or "\r" in x for x in lines):
+    text = "\n".join(lines)
+    if text.count("\n") != max(len(lines) - 1, 0) or "\r" in text:
         raise TrainingDataError(f"{where}: a line contains a line break")
-    arr = np.array([NO_WORDS if x is None else x for x in labels], dtype=np.int8)
+    if None in labels:
+        labels = [NO_WORDS if x is None else x for x in labels]
+    arr = np.array(labels, dtype=np.int8)
     page_id = str(record.get("id") or where)
     clean = record.get("clean")
     return LabelledPage(
         page_id=page_id,
-        text="".join(line + "\n" for line in lines),
+        text=text + "\n" if lines else "",
         labels=arr,
         group=str(record.get("group") or page_id.split("/")[0]),
         style=str(record.get("style") or ""),

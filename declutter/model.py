@@ -94,28 +94,44 @@ def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
 
-def _page_bounds(features: Features) -> tuple[I64, I64]:
+def _page_room(features: Features) -> tuple[I64, I64]:
+    """How many rows of its page come before and after each row."""
     sizes = np.diff(features.page_rows)
-    lo = np.repeat(features.page_rows[:-1], sizes)
-    hi = np.repeat(features.page_rows[1:], sizes)
-    return lo, hi
+    i = np.arange(features.n_rows)
+    before = i - np.repeat(features.page_rows[:-1], sizes)
+    after = np.repeat(features.page_rows[1:], sizes) - i - 1
+    return before, after
 
 
-def _shifted(values: F32, offset: int, lo: I64, hi: I64, fill: float) -> F32:
-    target = np.arange(len(values)) + offset
-    ok = (target >= lo) & (target < hi)
-    out = np.full(len(values), fill, dtype=np.float32)
-    out[ok] = values[target[ok]]
+def _shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F32:
+    """Each row's value ``offset`` rows away (``fill`` beyond its page)."""
+    n = len(values)
+    out = np.full(n, fill, dtype=np.float32)
+    if offset > 0:
+        out[: max(n - offset, 0)] = values[offset:]
+        out[after < offset] = fill
+    elif offset < 0:
+        out[-offset:] = values[: max(n + offset, 0)]
+        out[before < -offset] = fill
+    else:
+        out[:] = values
     return out
 
 
-def _windowed(values: F32, half: int, lo: I64, hi: I64) -> F32:
-    cs = np.zeros(len(values) + 1, dtype=np.float64)
+def _windowed(values: F32, half: int, before: I64, after: I64) -> F32:
+    """Mean of the rows within ``half`` rows of each row, inside its page."""
+    n = len(values)
+    cs = np.zeros(n + 1, dtype=np.float64)
     np.cumsum(values, out=cs[1:])
-    i = np.arange(len(values))
-    a = np.maximum(i - half, lo)
-    b = np.minimum(i + half + 1, hi)
-    return np.asarray((cs[b] - cs[a]) / (b - a), dtype=np.float32)
+    # Away from page edges the window is whole: a difference of shifted slices. Only rows near
+    # an edge need their own bounds (gathering bounds for every row took twice as long).
+    padded = np.concatenate([np.full(half, cs[0]), cs, np.full(half, cs[-1])])
+    out = (padded[2 * half + 1 : 2 * half + 1 + n] - padded[:n]) / (2 * half + 1)
+    edge = np.flatnonzero((before < half) | (after < half))
+    a = edge - np.minimum(before[edge], half)
+    b = edge + 1 + np.minimum(after[edge], half)
+    out[edge] = (cs[b] - cs[a]) / (b - a)
+    return np.asarray(out, dtype=np.float32)
 
 
 def lexical_columns(
@@ -203,24 +219,25 @@ def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64,
 def context_features(logit: F32, features: Features) -> F32:
     """The context stage's inputs (columns named by :data:`CONTEXT_NAMES`)."""
     z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
-    lo, hi = _page_bounds(features)
+    room_before, room_after = _page_room(features)
     page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
     n_pages = len(features.page_rows) - 1
     cols = [z]
-    cols.extend(_shifted(z, off, lo, hi, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
-    cols.extend(_windowed(z, half, lo, hi) for half in CONTEXT_WINDOWS)
+    cols.extend(_shifted(z, off, room_before, room_after, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
+    cols.extend(_windowed(z, half, room_before, room_after) for half in CONTEXT_WINDOWS)
     before = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
     after = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
     for off in range(1, 6):
-        before = np.maximum(before, _shifted(z, -off, lo, hi, OUTSIDE_LOGIT))
-        after = np.maximum(after, _shifted(z, off, lo, hi, OUTSIDE_LOGIT))
+        before = np.maximum(before, _shifted(z, -off, room_before, room_after, OUTSIDE_LOGIT))
+        after = np.maximum(after, _shifted(z, off, room_before, room_after, OUTSIDE_LOGIT))
     cols.extend([before, after])
     # Expected content words before and after the row, as shares of the page's expected total.
     mass = sigmoid(z) * features.row_words
     cs = np.zeros(len(z) + 1, dtype=np.float64)
     np.cumsum(mass, out=cs[1:])
-    total = cs[hi] - cs[lo]
     i = np.arange(len(z))
+    lo, hi = i - room_before, i + room_after + 1
+    total = cs[hi] - cs[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         cols.append(np.where(total > 0, (cs[i] - cs[lo]) / total, 0).astype(np.float32))
         cols.append(np.where(total > 0, (cs[hi] - cs[i + 1]) / total, 0).astype(np.float32))
@@ -238,9 +255,11 @@ def context_features(logit: F32, features: Features) -> F32:
     cols.append(share)
     index = {name: k for k, name in enumerate(FEATURE_NAMES)}
     cols.extend(features.dense[:, index[name]] for name in CONTEXT_DENSE)
-    near = _windowed(z, 2, lo, hi)
+    near = _windowed(z, 2, room_before, room_after)
     cols.extend(near * features.dense[:, index[flag]] for flag in REPEAT_FLAGS)
-    return np.column_stack(cols).astype(np.float32, copy=False)
+    # Stacked column by column and transposed: 2x faster than column_stack on large batches.
+    stacked = np.stack(cols).astype(np.float32, copy=False)
+    return np.asarray(stacked.T, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -258,9 +277,20 @@ class LogisticParams:
         b = self.intercept - float(np.dot(self.mean / self.scale, self.coef))
         return w, np.float32(b)
 
-    def decision(self, x: F32) -> F32:
+    def decision(self, *blocks: F32) -> F32:
+        """``z`` for inputs given as one or more column blocks, side by side in order.
+
+        Separate blocks spare the caller stacking them: a copy of every row.
+        """
         w, b = self.folded()
-        return (x @ w + b).astype(np.float32)
+        z = np.full(len(blocks[0]), b, dtype=np.float32)
+        start = 0
+        for block in blocks:
+            z += block @ w[start : start + block.shape[1]]
+            start += block.shape[1]
+        if start != len(w):
+            raise ValueError(f"inputs have {start} columns; the model takes {len(w)}")
+        return z
 
 
 @dataclass(frozen=True)
@@ -281,15 +311,18 @@ class LineModel:
     context_names: tuple[str, ...] = CONTEXT_NAMES
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def lexical_inputs(self, features: Features) -> F32:
+        """The rows' lexical columns (:data:`LEX_FEATURES`) under this model's lexicon."""
+        values = tuple(self.lexicon[k][buckets] for k, buckets in enumerate(features.lex_buckets))
+        return lexical_columns(features.lex_rows, values, features.n_rows)
+
     def line_inputs(self, features: Features) -> F32:
         """The line stage's inputs: dense features and lexical columns (:data:`LINE_NAMES`)."""
-        values = tuple(self.lexicon[k][buckets] for k, buckets in enumerate(features.lex_buckets))
-        lex = lexical_columns(features.lex_rows, values, features.n_rows)
-        return np.hstack([features.dense, lex])
+        return np.hstack([features.dense, self.lexical_inputs(features)])
 
     def line_logits(self, features: Features) -> F32:
         """The line stage's log-odds of content for every row."""
-        return self.line.decision(self.line_inputs(features))
+        return self.line.decision(features.dense, self.lexical_inputs(features))
 
     def logits(self, features: Features) -> F32:
         """Final log-odds of content for every row (line stage, then the context stages)."""

@@ -46,8 +46,12 @@ def test_null_labels_are_unlabelled(tmp_path: Path) -> None:
     [
         ({"lines": ["a"], "labels": [1, 0]}, "as long as"),
         ({"lines": "a", "labels": [1]}, "list of strings"),
+        ({"lines": ["a", 3], "labels": [1, 1]}, "list of strings"),
         ({"lines": ["a"], "labels": [2]}, "1, 0, -1 or null"),
+        ({"lines": ["a"], "labels": [True]}, "1, 0, -1 or null"),
+        ({"lines": ["a"], "labels": [1.0]}, "1, 0, -1 or null"),
         ({"lines": ["a\nb"], "labels": [1]}, "line break"),
+        ({"lines": ["a", "b\r"], "labels": [1, 1]}, "line break"),
         ([1, 2], "JSON object"),
     ],
 )
@@ -87,3 +91,13 @@ def test_project_training_data_is_valid() -> None:
     assert len(pages) >= 30
     for page in pages:
         assert (page.labels == 1).any() and (page.labels == 0).any(), page.page_id
+
+
+def test_jsonl_record_text_ends_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "pages.jsonl"
+    records = [{"lines": ["a", "", "b"], "labels": [1, None, 0]}, {"lines": [], "labels": []}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    first, empty = load_pages([path])
+    assert first.text == "a\n\nb\n"
+    assert first.labels.tolist() == [1, -1, 0]
+    assert empty.text == ""

@@ -135,3 +135,13 @@ def test_decoder_ties_go_to_the_higher_threshold() -> None:
     threshold, smoothing, _ = choose_decoder(logits, np.array([1, 0]), features)
     assert threshold == max(THRESHOLDS)
     assert smoothing == 0.0
+
+
+def test_group_codes_match_np_unique_for_interleaved_runs() -> None:
+    from declutter.train import group_codes
+
+    groups = np.array(["b", "b", "a", "c", "c", "a", "b"])
+    names, codes = group_codes(groups)
+    expected_names, expected_codes = np.unique(groups, return_inverse=True)
+    assert names.tolist() == expected_names.tolist()
+    assert codes.tolist() == expected_codes.tolist()
