@@ -12,6 +12,7 @@ from declutter.features import featurize
 from declutter.model import (
     FORMAT_VERSION,
     LineModel,
+    LogisticParams,
     default_model_path,
     from_dict,
     load_model,
@@ -138,3 +139,19 @@ def test_main_region_on_a_page_without_content() -> None:
     features = featurize(["a\nb"])
     inside, _, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
     assert not inside.any()
+
+
+def test_decision_over_column_blocks_equals_the_stacked_product() -> None:
+    rng = np.random.default_rng(0)
+    params = LogisticParams(
+        mean=rng.normal(size=5).astype(np.float32),
+        scale=rng.uniform(0.5, 2, size=5).astype(np.float32),
+        coef=rng.normal(size=5).astype(np.float32),
+        intercept=0.3,
+    )
+    x = rng.normal(size=(7, 5)).astype(np.float32)
+    expected = ((x - params.mean) / params.scale) @ params.coef + params.intercept
+    assert np.allclose(params.decision(x[:, :2], x[:, 2:]), expected, atol=1e-5)
+    assert np.allclose(params.decision(x), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="columns"):
+        params.decision(x[:, :4])
