@@ -46,18 +46,21 @@ def declutter_cmd(*args: str) -> list[str]:
     return [exe, *args] if exe else [sys.executable, "-m", "declutter", *args]
 
 
-def peak_rss_of(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS in MB of one declutter process, measured by /usr/bin/time."""
+def peak_rss_of(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS in MB and CPU seconds (user + system, with children) of one
+    declutter process, measured by /usr/bin/time."""
     cmd = declutter_cmd(*args)
     timer = "/usr/bin/time"
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         start = time.perf_counter()
         subprocess.run(
-            [timer, "-f", "%M", "-o", report.name, *cmd], check=True, stdout=subprocess.DEVNULL
+            [timer, "-f", "%M %U %S", "-o", report.name, *cmd],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         elapsed = time.perf_counter() - start
-        kib = int(report.read().strip().splitlines()[-1])
-    return elapsed, kib / 1024
+        kib, user, system = report.read().strip().splitlines()[-1].split()
+    return elapsed, int(kib) / 1024, float(user) + float(system)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,10 +175,10 @@ def main(argv: list[str] | None = None) -> int:
                     f.write(line)
                     written += len(line.encode("utf-8"))
         size_mb = big.stat().st_size / 1e6
-        t1, rss1 = peak_rss_of(
+        t1, rss1, cpu1 = peak_rss_of(
             ["clean", "--jsonl", str(big), "-o", str(Path(tmp) / "o1.jsonl"), "-q"]
         )
-        t2, rss2 = peak_rss_of(
+        t2, rss2, cpu2 = peak_rss_of(
             ["clean", "--jsonl", str(big), "-o", str(Path(tmp) / "o2.jsonl"), "-q", "--jobs", "2"]
         )
         same = (Path(tmp) / "o1.jsonl").read_bytes() == (Path(tmp) / "o2.jsonl").read_bytes()
@@ -219,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         + ".",
         "- Start-up, `echo 'one line' | declutter clean` as a whole process: "
         f"**{startup:.2f} s** (median).",
-        f"- `declutter clean --jsonl` on a {size_mb:.0f} MB file: {t1:.1f} s with `--jobs 1`, "
-        f"peak RSS **{rss1:.0f} MB**; {t2:.1f} s with `--jobs 2` (**{t1 / t2:.2f}×**), peak RSS of "
-        f"the largest process {rss2:.0f} MB; outputs identical: {same}.",
+        f"- `declutter clean --jsonl` on a {size_mb:.0f} MB file: {t1:.1f} s with `--jobs 1` "
+        f"({cpu1:.1f} s of CPU), peak RSS **{rss1:.0f} MB**; {t2:.1f} s with `--jobs 2` "
+        f"(**{t1 / t2:.2f}×**; {cpu2:.1f} s of CPU in all processes), peak RSS of the largest "
+        f"process {rss2:.0f} MB; outputs identical: {same}.",
     ]
     if train_line:
         out.append(train_line)
