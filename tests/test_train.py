@@ -55,6 +55,19 @@ def test_lexicon_cross_fitting_hides_a_rows_own_label() -> None:
     assert HashedLexicon(alpha=1.0).fit(x, y).transform(x)[0, 0] > 0
 
 
+def test_lexicon_fold_encoding_equals_a_lexicon_fitted_on_the_other_groups() -> None:
+    rng = np.random.default_rng(0)
+    x = lex_x([list(rng.choice(6, size=2)) for _ in range(30)])
+    y = rng.integers(0, 2, size=30)
+    groups = np.repeat(["a", "b", "c"], 10)
+    prior = rng.uniform(0.2, 0.8, size=30)
+    cols = HashedLexicon(alpha=1.0, n_splits=3).fit_transform(x, y, groups=groups, prior=prior)
+    for g in "abc":
+        mine = groups == g
+        alone = HashedLexicon(alpha=1.0).fit(x[~mine], y[~mine], prior=prior[~mine])
+        assert np.allclose(cols[mine], alone.transform(x[mine]), atol=1e-5)
+
+
 def test_estimators_follow_sklearn_conventions() -> None:
     trainer = DeclutterTrainer(C=0.5)
     assert clone(trainer).get_params()["C"] == 0.5
