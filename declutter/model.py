@@ -87,6 +87,10 @@ CONTEXT_NAMES: tuple[str, ...] = (
     *(f"logit~2*{flag}" for flag in REPEAT_FLAGS),
 )
 REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100 word units
+# Distances to the main region are capped: past 50 rows (a screenful or two) farther says
+# little. A page without a main region has every row at the cap; before, they were at the
+# batch's row count, so a page scored differently alone and in a batch.
+REGION_DISTANCE_CAP = 50
 
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
@@ -169,9 +173,9 @@ def lexical_columns(
 def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64, F32]:
     """The contiguous run of rows with the largest sum of (p - 0.5) * words, per page.
 
-    Returns whether each row is inside its page's run, its distance in rows to the run, and
-    the run's share of the page's positive mass. Articles have one such main region; the model
-    learns how much to trust it on other pages.
+    Returns whether each row is inside its page's run, its distance in rows to the run (at most
+    :data:`REGION_DISTANCE_CAP`), and the run's share of the page's positive mass. Articles have
+    one such main region; the model learns how much to trust it on other pages.
     """
     n = len(z)
     n_pages = len(features.page_rows) - 1
@@ -207,9 +211,8 @@ def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64,
     begin[nonempty] = np.maximum.reduceat(np.where(before_end == low[page], idx, -1), seg)
     found = best[page] > 0
     inside = found & (idx >= begin[page]) & (idx <= end[page])
-    distance = np.where(
-        found, np.maximum(begin[page] - idx, 0) + np.maximum(idx - end[page], 0), n
-    ).astype(np.int64)
+    away = np.maximum(begin[page] - idx, 0) + np.maximum(idx - end[page], 0)
+    distance = np.where(found, np.minimum(away, REGION_DISTANCE_CAP), REGION_DISTANCE_CAP)
     positive = np.bincount(page, weights=np.maximum(v, 0), minlength=n_pages)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(positive[page] > 0, best[page] / positive[page], 0.0).astype(np.float32)

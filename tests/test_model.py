@@ -6,11 +6,14 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from declutter.errors import ModelError
 from declutter.features import featurize
 from declutter.model import (
     FORMAT_VERSION,
+    REGION_DISTANCE_CAP,
     LineModel,
     LogisticParams,
     default_model_path,
@@ -137,8 +140,9 @@ def test_main_region_on_a_page_without_content() -> None:
     from declutter.model import main_region
 
     features = featurize(["a\nb"])
-    inside, _, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
+    inside, distance, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
     assert not inside.any()
+    assert (distance == REGION_DISTANCE_CAP).all()
 
 
 def test_decision_over_column_blocks_equals_the_stacked_product() -> None:
@@ -155,3 +159,19 @@ def test_decision_over_column_blocks_equals_the_stacked_product() -> None:
     assert np.allclose(params.decision(x), expected, atol=1e-5)
     with pytest.raises(ValueError, match="columns"):
         params.decision(x[:, :4])
+
+
+LINE_TEXT = st.lists(
+    st.sampled_from(["Share", "Menu", "The river rose by a metre overnight.", "a", "|", " "]),
+    max_size=6,
+).map(" ".join)
+PAGE_TEXT = st.lists(LINE_TEXT, max_size=12).map("\n".join)
+
+
+@given(st.lists(PAGE_TEXT, min_size=1, max_size=4))
+def test_a_page_scores_the_same_alone_and_in_a_batch(
+    tiny_model: LineModel, pages: list[str]
+) -> None:
+    together = tiny_model.predict_proba(featurize(pages))
+    alone = [tiny_model.predict_proba(featurize([p])) for p in pages]
+    np.testing.assert_allclose(together, np.concatenate(alone), atol=1e-4)
