@@ -158,3 +158,14 @@ def test_group_codes_match_np_unique_for_interleaved_runs() -> None:
     expected_names, expected_codes = np.unique(groups, return_inverse=True)
     assert names.tolist() == expected_names.tolist()
     assert codes.tolist() == expected_codes.tolist()
+
+
+def test_page_weights_make_every_page_count_alike_at_power_one() -> None:
+    from declutter.train import page_weights
+
+    page_rows = np.array([0, 1, 1, 5])  # a one-row page, an empty page, a four-row page
+    labelled = np.array([True, True, True, True, False])
+    weight = page_weights(page_rows, labelled, 1.0)
+    assert weight[0] == pytest.approx(3 * weight[1])  # 1 labelled row against 3
+    assert weight[labelled].mean() == pytest.approx(1.0)
+    assert np.allclose(page_weights(page_rows, labelled, 0.0), 1.0)
