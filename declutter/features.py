@@ -32,6 +32,7 @@ import numpy.typing as npt
 from declutter import _unicode as uc
 from declutter import vocabulary as vocab
 from declutter.lines import bodies_text, wrap_joins
+from declutter.rows import page_room, shifted, window_means
 
 F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
@@ -674,49 +675,17 @@ def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _group_starts(group: I64) -> tuple[I64, I64]:
-    """For rows sorted by group: the first and one-past-last row of each row's group."""
-    n = len(group)
-    if n == 0:
-        return group, group
-    change = np.flatnonzero(group[1:] != group[:-1]) + 1
-    bounds = np.concatenate([[0], change, [n]])
-    sizes = np.diff(bounds)
-    lo = np.repeat(bounds[:-1], sizes)
-    hi = np.repeat(bounds[1:], sizes)
-    return lo, hi
-
-
-def _fill_context(dense: F32, f: dict[str, F32], lo: I64, hi: I64) -> None:
+def _fill_context(dense: F32, f: dict[str, F32], before: I64, after: I64) -> None:
     """Write the neighbour and window columns of ``dense`` (after the base columns)."""
-    n = len(lo)
-    i = np.arange(n)
     col = len(BASE_FEATURES)
     for off in NEIGHBOUR_OFFSETS:
-        outside = np.flatnonzero((i + off < lo) | (i + off >= hi))  # few: near page edges
         for name in NEIGHBOUR_FEATURES:
-            out = dense[:, col]
-            v = f[name]
-            if abs(off) >= n:
-                out[:] = 0.0
-            elif off > 0:
-                out[: n - off] = v[off:]
-            else:
-                out[-off:] = v[: n + off]
-            out[outside] = 0.0
+            dense[:, col] = shifted(f[name], off, before, after, 0.0)
             col += 1
-    sums = {}
-    for name in WINDOW_FEATURES:
-        cs = np.zeros(n + 1, dtype=np.float64)
-        np.cumsum(f[name], out=cs[1:])
-        sums[name] = cs
+    means = {name: window_means(f[name], WINDOWS, before, after) for name in WINDOW_FEATURES}
     for half in WINDOWS:
-        a = np.maximum(i - half, lo)
-        b = np.minimum(i + half + 1, hi)
-        inv = 1.0 / (b - a)
         for name in WINDOW_FEATURES:
-            cs = sums[name]
-            dense[:, col] = (cs[b] - cs[a]) * inv
+            dense[:, col] = means[name][half]
             col += 1
 
 
@@ -784,8 +753,7 @@ def _unit_pass(
     unit_row[rows] = np.arange(len(rows))
     page = unit_page[rows]
     page_rows = np.concatenate([[0], np.cumsum(np.bincount(page, minlength=n_pages))])
-    lo, hi = _group_starts(page)
-    i = np.arange(len(rows))
+    before, after = page_room(page_rows)
     # Shape features are computed for rows only (units with words).
     unit_lengths = lengths
     st = _select_rows(st, rows)
@@ -920,8 +888,8 @@ def _unit_pass(
     f["block_last"] = last_in_block.astype(np.float32)
 
     # Position in the page.
-    n_in_page = (hi - lo).astype(np.float32)
-    f["rel_position"] = _safe_div(i - lo, np.maximum(n_in_page - 1, 1))
+    n_in_page = (before + after + 1).astype(np.float32)
+    f["rel_position"] = _safe_div(before, np.maximum(n_in_page - 1, 1))
     chars_cs = np.cumsum(unit_lengths + 1)
     unit_start_char = (chars_cs - (unit_lengths + 1))[rows]
     page_first_unit = np.concatenate([[0], np.cumsum(np.bincount(unit_page, minlength=n_pages))])
@@ -929,8 +897,8 @@ def _unit_pass(
     page_chars = np.concatenate([[0], chars_cs])[page_first_unit[1:]] - page_start_char
     f["rel_char_position"] = r(_safe_div(unit_start_char - page_start_char[page], page_chars[page]))
     # Distances to the page's edges matter only close to them: capped (see PAGE_FEATURES).
-    f["log_rows_before"] = np.log1p(np.minimum(i - lo, EDGE_ROWS)).astype(np.float32)
-    f["log_rows_after"] = np.log1p(np.minimum(hi - 1 - i, EDGE_ROWS)).astype(np.float32)
+    f["log_rows_before"] = np.log1p(np.minimum(before, EDGE_ROWS)).astype(np.float32)
+    f["log_rows_after"] = np.log1p(np.minimum(after, EDGE_ROWS)).astype(np.float32)
     page_sum_units = np.bincount(page, weights=f["log_units"], minlength=n_pages)
     page_mean_units = _safe_div(page_sum_units, np.diff(page_rows))[page]
     f["units_minus_page_mean"] = f["log_units"] - page_mean_units
@@ -939,7 +907,7 @@ def _unit_pass(
     dense = np.empty((len(rows), N_FEATURES), dtype=np.float32, order="F")
     for k, name in enumerate(BASE_FEATURES):
         dense[:, k] = f[name]
-    _fill_context(dense, f, lo, hi)
+    _fill_context(dense, f, before, after)
     page_n = np.diff(page_rows).astype(np.float32)
     page_terminal = np.bincount(page, weights=f["ends_terminal"], minlength=n_pages)
     page_cols = [_safe_div(page_terminal, page_n), page_wrapped.astype(np.float32)]

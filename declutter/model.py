@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from declutter.errors import ModelError
 from declutter.features import FEATURE_NAMES, LEX_NAMESPACES, N_HASH, Features
+from declutter.rows import page_room, shifted, window_means
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -67,6 +68,7 @@ CONTEXT_DENSE = (
 # Repeated lines (a card's headline printed twice) should not borrow support from the content
 # around them: these columns are the neighbours' mean score times "is repeated nearby".
 REPEAT_FLAGS = ("repeats_nearby", "same_start_nearby")
+REPEAT_WINDOW = 2  # half-width of that neighbours' mean
 CONTEXT_NAMES: tuple[str, ...] = (
     "logit",
     *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
@@ -84,8 +86,9 @@ CONTEXT_NAMES: tuple[str, ...] = (
         "main_region_share",
     ),
     *CONTEXT_DENSE,
-    *(f"logit~2*{flag}" for flag in REPEAT_FLAGS),
+    *(f"logit~{REPEAT_WINDOW}*{flag}" for flag in REPEAT_FLAGS),
 )
+_FEATURE_INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
 REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100 word units
 # Distances to the main region are capped: past 50 rows (a screenful or two) farther says
 # little. A page without a main region has every row at the cap; before, they were at the
@@ -96,46 +99,6 @@ REGION_DISTANCE_CAP = 50
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
     """Probability from log-odds."""
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
-
-
-def _page_room(features: Features) -> tuple[I64, I64]:
-    """How many rows of its page come before and after each row."""
-    sizes = np.diff(features.page_rows)
-    i = np.arange(features.n_rows)
-    before = i - np.repeat(features.page_rows[:-1], sizes)
-    after = np.repeat(features.page_rows[1:], sizes) - i - 1
-    return before, after
-
-
-def _shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F32:
-    """Each row's value ``offset`` rows away (``fill`` beyond its page)."""
-    n = len(values)
-    out = np.full(n, fill, dtype=np.float32)
-    if offset > 0:
-        out[: max(n - offset, 0)] = values[offset:]
-        out[after < offset] = fill
-    elif offset < 0:
-        out[-offset:] = values[: max(n + offset, 0)]
-        out[before < -offset] = fill
-    else:
-        out[:] = values
-    return out
-
-
-def _windowed(values: F32, half: int, before: I64, after: I64) -> F32:
-    """Mean of the rows within ``half`` rows of each row, inside its page."""
-    n = len(values)
-    cs = np.zeros(n + 1, dtype=np.float64)
-    np.cumsum(values, out=cs[1:])
-    # Away from page edges the window is whole: a difference of shifted slices. Only rows near
-    # an edge need their own bounds (gathering bounds for every row took twice as long).
-    padded = np.concatenate([np.full(half, cs[0]), cs, np.full(half, cs[-1])])
-    out = (padded[2 * half + 1 : 2 * half + 1 + n] - padded[:n]) / (2 * half + 1)
-    edge = np.flatnonzero((before < half) | (after < half))
-    a = edge - np.minimum(before[edge], half)
-    b = edge + 1 + np.minimum(after[edge], half)
-    out[edge] = (cs[b] - cs[a]) / (b - a)
-    return np.asarray(out, dtype=np.float32)
 
 
 def lexical_columns(
@@ -222,17 +185,18 @@ def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64,
 def context_features(logit: F32, features: Features) -> F32:
     """The context stage's inputs (columns named by :data:`CONTEXT_NAMES`)."""
     z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
-    room_before, room_after = _page_room(features)
+    room_before, room_after = page_room(features.page_rows)
     page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
     n_pages = len(features.page_rows) - 1
     cols = [z]
-    cols.extend(_shifted(z, off, room_before, room_after, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
-    cols.extend(_windowed(z, half, room_before, room_after) for half in CONTEXT_WINDOWS)
+    cols.extend(shifted(z, off, room_before, room_after, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
+    means = window_means(z, {*CONTEXT_WINDOWS, REPEAT_WINDOW}, room_before, room_after)
+    cols.extend(means[half] for half in CONTEXT_WINDOWS)
     before = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
     after = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
     for off in range(1, 6):
-        before = np.maximum(before, _shifted(z, -off, room_before, room_after, OUTSIDE_LOGIT))
-        after = np.maximum(after, _shifted(z, off, room_before, room_after, OUTSIDE_LOGIT))
+        before = np.maximum(before, shifted(z, -off, room_before, room_after, OUTSIDE_LOGIT))
+        after = np.maximum(after, shifted(z, off, room_before, room_after, OUTSIDE_LOGIT))
     cols.extend([before, after])
     # Expected content words before and after the row, as shares of the page's expected total.
     mass = sigmoid(z) * features.row_words
@@ -256,10 +220,9 @@ def context_features(logit: F32, features: Features) -> F32:
     cols.append(inside.astype(np.float32))
     cols.append(np.log1p(distance).astype(np.float32))
     cols.append(share)
-    index = {name: k for k, name in enumerate(FEATURE_NAMES)}
-    cols.extend(features.dense[:, index[name]] for name in CONTEXT_DENSE)
-    near = _windowed(z, 2, room_before, room_after)
-    cols.extend(near * features.dense[:, index[flag]] for flag in REPEAT_FLAGS)
+    cols.extend(features.dense[:, _FEATURE_INDEX[name]] for name in CONTEXT_DENSE)
+    near = means[REPEAT_WINDOW]
+    cols.extend(near * features.dense[:, _FEATURE_INDEX[flag]] for flag in REPEAT_FLAGS)
     # Stacked column by column and transposed: 2x faster than column_stack on large batches.
     stacked = np.stack(cols).astype(np.float32, copy=False)
     return np.asarray(stacked.T, dtype=np.float32)

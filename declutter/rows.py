@@ -1,0 +1,60 @@
+"""Row arithmetic within pages: neighbours and window means that never cross a page edge.
+
+The rows of several pages lie end to end; page ``p`` is ``page_rows[p]:page_rows[p + 1]``. The
+featurizer uses these for neighbour features, the model for its context features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+def page_room(page_rows: I64) -> tuple[I64, I64]:
+    """How many rows of its page come before and after each row."""
+    sizes = np.diff(page_rows)
+    i = np.arange(int(page_rows[-1]) if len(page_rows) else 0)
+    before = i - np.repeat(page_rows[:-1], sizes)
+    after = np.repeat(page_rows[1:], sizes) - i - 1
+    return before, after
+
+
+def shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F32:
+    """Each row's value ``offset`` rows away (``fill`` beyond its page)."""
+    n = len(values)
+    out = np.full(n, fill, dtype=np.float32)
+    if offset > 0:
+        out[: max(n - offset, 0)] = values[offset:]
+        out[after < offset] = fill
+    elif offset < 0:
+        out[-offset:] = values[: max(n + offset, 0)]
+        out[before < -offset] = fill
+    else:
+        out[:] = values
+    return out
+
+
+def window_means(
+    values: npt.NDArray[np.floating], halves: Iterable[int], before: I64, after: I64
+) -> dict[int, F32]:
+    """For each half-width, the mean of the rows within it of each row, inside its page."""
+    n = len(values)
+    cs = np.zeros(n + 1, dtype=np.float64)
+    np.cumsum(values, out=cs[1:])
+    means = {}
+    for half in halves:
+        # Away from page edges the window is whole: a difference of shifted slices. Only rows
+        # near an edge need their own bounds (gathering bounds for every row took twice as long).
+        padded = np.concatenate([np.full(half, cs[0]), cs, np.full(half, cs[-1])])
+        out = (padded[2 * half + 1 : 2 * half + 1 + n] - padded[:n]) / (2 * half + 1)
+        edge = np.flatnonzero((before < half) | (after < half))
+        a = edge - np.minimum(before[edge], half)
+        b = edge + 1 + np.minimum(after[edge], half)
+        out[edge] = (cs[b] - cs[a]) / (b - a)
+        means[half] = np.asarray(out, dtype=np.float32)
+    return means
