@@ -235,7 +235,6 @@ def clean(
     """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order."""
 
     def body() -> int:
-
         if scores is not None and scores not in batch.SCORE_FORMATS:
             raise UsageError(f"--scores must be 'tsv' or 'jsonl', not {scores!r}")
         if drop_flagged and flag_below <= 0:
@@ -294,7 +293,6 @@ def explain(
     pushed it most toward content (+) or chrome (-)."""
 
     def body() -> int:
-
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
@@ -374,7 +372,6 @@ def evaluate_cmd(
     per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it)."""
 
     def body() -> int:
-
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         result = evaluate(cleaner, iter_pages(data))
         if result.overall.pages == 0:
@@ -416,7 +413,6 @@ def corpus(
     extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest."""
 
     def body() -> int:
-
         for name, counts in build_all(datasets, output, jobs).items():
             sys.stdout.write(
                 f"{output / name}: {counts['records']} dumps of {counts['pages']} pages"

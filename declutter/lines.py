@@ -73,8 +73,9 @@ def wrap_joins(
         return np.zeros(0, dtype=bool)
     if groups is None:
         groups = np.zeros(n, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    group_of = np.cumsum(np.r_[True, groups[1:] != groups[:-1]]) - 1  # 0..n_groups-1
+    new_group = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(new_group)
+    group_of = np.cumsum(new_group) - 1  # 0..n_groups-1
     long = lengths >= WRAP_MIN_LINE
     width = np.maximum.reduceat(np.where(long & (lengths <= WRAP_MAX_WIDTH), lengths, 0), starts)
     line_width = width[group_of]
