@@ -30,7 +30,7 @@ import _common as C
 
 from declutter.align import CHROME, CONTENT, align_lines
 from declutter.cleaner import Cleaner
-from declutter.evaluate import word_scores
+from declutter.evaluate import prf, word_scores
 from declutter.lines import body, split_lines
 from declutter.model import load_model
 
@@ -98,8 +98,7 @@ def summarize(scores: Sequence[PageScore]) -> dict[str, float]:
     tp = sum(s.tp for s in scores)
     fp = sum(s.fp for s in scores)
     fn = sum(s.fn for s in scores)
-    lp = tp / (tp + fp) if tp + fp else float("nan")
-    lr = tp / (tp + fn) if tp + fn else float("nan")
+    lp, lr, lf = prf(tp, fp, fn, empty=float("nan"))
     return {
         "pages": len(scores),
         "f1": mean([s.f1 for s in scores]),
@@ -108,7 +107,7 @@ def summarize(scores: Sequence[PageScore]) -> dict[str, float]:
         "median_f1": C.median([s.f1 for s in scores]),
         "with": mean([s.with_rate for s in scores if s.with_rate is not None]),
         "without": mean([s.without_rate for s in scores if s.without_rate is not None]),
-        "line_f1": 2 * lp * lr / (lp + lr) if tp else float("nan"),
+        "line_f1": lf,
         "line_precision": lp,
         "line_recall": lr,
     }

@@ -29,6 +29,18 @@ class WordScore:
     f1: float
 
 
+def prf(tp: float, fp: float, fn: float, empty: float = 0.0) -> tuple[float, float, float]:
+    """Precision, recall and F1 from true/false positive and false negative counts; a ratio
+    with nothing to count is ``empty``, and so is F1 without true positives.
+
+    >>> prf(3, 1, 3)
+    (0.75, 0.5, 0.6)
+    """
+    p = tp / (tp + fp) if tp + fp else empty
+    r = tp / (tp + fn) if tp + fn else empty
+    return p, r, (2 * p * r / (p + r) if tp else empty)
+
+
 def word_scores(predicted: str, reference: str) -> WordScore:
     """WCXB's word-level precision, recall and F1 of ``predicted`` against ``reference``.
 
@@ -73,8 +85,7 @@ class Tally:
 
     def summary(self) -> dict[str, float]:
         n = max(self.pages, 1)
-        lp = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-        lr = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        lp, lr, lf = prf(self.tp, self.fp, self.fn)
         return {
             "pages": self.pages,
             "word_precision": self.precision / n,
@@ -83,7 +94,7 @@ class Tally:
             "word_f1_median": float(np.median(self.f1s)) if self.f1s else 0.0,
             "line_precision": lp,
             "line_recall": lr,
-            "line_f1": 2 * lp * lr / (lp + lr) if lp + lr else 0.0,
+            "line_f1": lf,
         }
 
 

@@ -46,6 +46,7 @@ from declutter import __version__
 from declutter.data import LabelledPage
 from declutter.decode import decode
 from declutter.errors import TrainingDataError
+from declutter.evaluate import prf
 from declutter.features import LEX_NAMESPACES, N_HASH, Features, featurize
 from declutter.model import (
     CONTEXT_NAMES,
@@ -597,9 +598,7 @@ def _line_prf(
     tp = float(np.sum(keep & (y == 1)))
     fp = float(np.sum(keep & (y == 0)))
     fn = float(np.sum(~keep & (y == 1)))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    return prf(tp, fp, fn)
 
 
 def train(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage
-from declutter.evaluate import evaluate, word_scores
+from declutter.evaluate import evaluate, prf, word_scores
 from declutter.model import LineModel
 
 
@@ -53,3 +53,10 @@ def test_evaluate_counts_lines_and_slices(tiny_model: LineModel) -> None:
     assert summary["line_recall"] == 1.0
     assert result.by_type["article"].pages == 2
     assert result.by_style["plain"].pages == 2
+
+
+def test_prf_from_counts_and_when_nothing_is_counted() -> None:
+    assert prf(3, 1, 3) == pytest.approx((0.75, 0.5, 0.6))
+    assert prf(0, 0, 0) == (0.0, 0.0, 0.0)
+    p, r, f1 = prf(0, 2, 0, empty=float("nan"))
+    assert p == 0.0 and r != r and f1 != f1  # recall and F1 have nothing to count
