@@ -678,15 +678,15 @@ def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:
 def _fill_context(dense: F32, f: dict[str, F32], before: I64, after: I64) -> None:
     """Write the neighbour and window columns of ``dense`` (after the base columns)."""
     col = len(BASE_FEATURES)
+    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES], axis=1)
     for off in NEIGHBOUR_OFFSETS:
-        for name in NEIGHBOUR_FEATURES:
-            dense[:, col] = shifted(f[name], off, before, after, 0.0)
-            col += 1
-    means = {name: window_means(f[name], WINDOWS, before, after) for name in WINDOW_FEATURES}
+        dense[:, col : col + len(NEIGHBOUR_FEATURES)] = shifted(neighbours, off, before, after, 0.0)
+        col += len(NEIGHBOUR_FEATURES)
+    windowed = np.stack([f[name] for name in WINDOW_FEATURES], axis=1)
+    means = window_means(windowed, WINDOWS, before, after)
     for half in WINDOWS:
-        for name in WINDOW_FEATURES:
-            dense[:, col] = means[name][half]
-            col += 1
+        dense[:, col : col + len(WINDOW_FEATURES)] = means[half]
+        col += len(WINDOW_FEATURES)
 
 
 def featurize(pages: Sequence[str]) -> Features:

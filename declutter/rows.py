@@ -25,9 +25,12 @@ def page_room(page_rows: I64) -> tuple[I64, I64]:
 
 
 def shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F32:
-    """Each row's value ``offset`` rows away (``fill`` beyond its page)."""
+    """Each row's value ``offset`` rows away (``fill`` beyond its page).
+
+    ``values`` has one row per row: shape (n,), or (n, k) for k columns at once.
+    """
     n = len(values)
-    out = np.full(n, fill, dtype=np.float32)
+    out = np.full(values.shape, fill, dtype=np.float32)
     if offset > 0:
         out[: max(n - offset, 0)] = values[offset:]
         out[after < offset] = fill
@@ -42,19 +45,23 @@ def shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F
 def window_means(
     values: npt.NDArray[np.floating], halves: Iterable[int], before: I64, after: I64
 ) -> dict[int, F32]:
-    """For each half-width, the mean of the rows within it of each row, inside its page."""
+    """For each half-width, the mean of the rows within it of each row, inside its page.
+
+    ``values`` has shape (n,) or (n, k); the means have the same shape.
+    """
     n = len(values)
-    cs = np.zeros(n + 1, dtype=np.float64)
-    np.cumsum(values, out=cs[1:])
+    cs = np.zeros((n + 1, *values.shape[1:]), dtype=np.float64)
+    np.cumsum(values, axis=0, out=cs[1:])
     means = {}
     for half in halves:
         # Away from page edges the window is whole: a difference of shifted slices. Only rows
         # near an edge need their own bounds (gathering bounds for every row took twice as long).
-        padded = np.concatenate([np.full(half, cs[0]), cs, np.full(half, cs[-1])])
+        padded = np.concatenate([np.repeat(cs[:1], half, 0), cs, np.repeat(cs[-1:], half, 0)])
         out = (padded[2 * half + 1 : 2 * half + 1 + n] - padded[:n]) / (2 * half + 1)
         edge = np.flatnonzero((before < half) | (after < half))
         a = edge - np.minimum(before[edge], half)
         b = edge + 1 + np.minimum(after[edge], half)
-        out[edge] = (cs[b] - cs[a]) / (b - a)
+        width = (b - a).reshape(-1, *[1] * (values.ndim - 1))
+        out[edge] = (cs[b] - cs[a]) / width
         means[half] = np.asarray(out, dtype=np.float32)
     return means

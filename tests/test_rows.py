@@ -37,3 +37,16 @@ def test_window_means_are_the_plain_means_inside_each_page(sizes: list[int], hal
         for i in range(lo, hi)
     ]
     np.testing.assert_allclose(got, np.array(expected, dtype=np.float32), rtol=1e-5, atol=1e-6)
+
+
+def test_columns_at_once_equal_one_column_at_a_time() -> None:
+    before, after = page_room(PAGE_ROWS)
+    values = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    together = window_means(values, [1], before, after)[1]
+    for k in range(3):
+        alone = window_means(values[:, k], [1], before, after)[1]
+        assert np.array_equal(together[:, k], alone)
+        assert np.array_equal(
+            shifted(values, -1, before, after, 0.0)[:, k],
+            shifted(values[:, k], -1, before, after, 0.0),
+        )
