@@ -264,6 +264,22 @@ def _word_hashes(words: Sequence[str]) -> U64:
 
 VOCAB_ICON, VOCAB_UI, VOCAB_FUNCTION, VOCAB_WEB = 1, 2, 4, 8
 _VOCAB_SLOT_BITS = 16  # 65,536 slots for ~700 words: each word finds one of its two slots free
+# Per-unit counts of per-word flags travel packed in one uint64 per word, a field of
+# _FIELD_BITS bits per flag: a unit has at most SAMPLE_LIMIT / 2 words, so fields never carry.
+_FIELD_BITS = 7
+assert (SAMPLE_LIMIT + 1) // 2 < 1 << _FIELD_BITS
+_F_CAP, _F_ALLCAPS, _F_DIGIT, _F_LONG, _F_GLUED, _F_ICON, _F_UI, _F_FUNCTION, _F_WEB = range(9)
+_FIELD_ONE = np.array([1 << (_FIELD_BITS * k) for k in range(9)], dtype=np.uint64)
+_FIELD_MASK = np.uint64((1 << _FIELD_BITS) - 1)
+# The four word-list fields of a word, indexed by its VOCAB_* bits.
+_VOCAB_FIELDS = np.zeros(16, dtype=np.uint64)
+for _bit, _fld in (
+    (VOCAB_ICON, _F_ICON),
+    (VOCAB_UI, _F_UI),
+    (VOCAB_FUNCTION, _F_FUNCTION),
+    (VOCAB_WEB, _F_WEB),
+):
+    _VOCAB_FIELDS[(np.arange(16) & _bit) > 0] += _FIELD_ONE[_fld]
 
 
 def _vocab_slots(mixed: U64) -> tuple[U64, U64]:
@@ -396,39 +412,43 @@ def _char_pass(cu: U16, code: U16) -> _UnitStats:
         _bucket(unit_hash[short], _SALT_LINE),
     )
     first_special = np.where(blank, SP_NONE, special[first_c].astype(np.int64))
-    # Per-unit sums of per-word flags: one reduction over a (words, 9) matrix.
-    per_word = np.empty((len(ws), 9), dtype=np.uint8)
-    per_word[:, 0] = kind[ws] == uc.UPPER
-    per_word[:, 1] = (n_upper == wlen) & (wlen >= 2)
-    per_word[:, 2] = is_digits
-    per_word[:, 3] = wlen >= LONG_WORD
-    per_word[:, 4] = (flags & VOCAB_ICON) > 0
-    per_word[:, 5] = (wlen > suffix) & (suffix_hash == _ICON_SUFFIX_HASH)
-    per_word[:, 6] = (flags & VOCAB_UI) > 0
-    per_word[:, 7] = (flags & VOCAB_FUNCTION) > 0
-    per_word[:, 8] = (flags & VOCAB_WEB) > 0
-    sums = np.zeros((n_units, 9), dtype=np.int64)
-    word_chars = np.zeros(n_units, dtype=np.int64)
-    with_words = np.flatnonzero(n_words > 0)
-    if len(with_words):
-        at_words = unit_lo[with_words]
-        sums[with_words] = np.add.reduceat(per_word, at_words, axis=0, dtype=np.int64)
-        word_chars[with_words] = np.add.reduceat(wlen, at_words)
+    # Per-unit sums of per-word flags with one cumulative sum (see _FIELD_BITS).
+    packed = _VOCAB_FIELDS[flags]
+    for fld, hit in (
+        (_F_CAP, kind[ws] == uc.UPPER),
+        (_F_ALLCAPS, (n_upper == wlen) & (wlen >= 2)),
+        (_F_DIGIT, is_digits),
+        (_F_LONG, wlen >= LONG_WORD),
+        (_F_GLUED, (wlen > suffix) & (suffix_hash == _ICON_SUFFIX_HASH)),
+    ):
+        packed += hit * _FIELD_ONE[fld]
+    packed_cs = np.zeros(len(ws) + 1, dtype=np.uint64)
+    np.cumsum(packed, out=packed_cs[1:])
+    sums = packed_cs[unit_hi] - packed_cs[unit_lo]
+
+    def count(fld: int) -> I64:
+        return np.asarray((sums >> np.uint64(_FIELD_BITS * fld)) & _FIELD_MASK, dtype=np.int64)
+
+    classes = classes.reshape(n_units, uc.N_CLASSES)
+    specials = specials.reshape(n_units, N_SPECIAL + 1)
+    # Words are the runs of word characters, so their total length is a count of classes.
+    word_chars = classes[:, list(_WORD_KINDS)].sum(axis=1, dtype=np.int64)
+    word_chars += specials[:, SP_UNDERSCORE]
     return _UnitStats(
-        classes=classes.reshape(n_units, uc.N_CLASSES),
-        specials=specials.reshape(n_units, N_SPECIAL + 1),
+        classes=classes,
+        specials=specials,
         n_tokens=n_tokens,
         n_words=n_words,
         word_chars=word_chars,
-        cap_words=sums[:, 0],
-        allcaps_words=sums[:, 1],
-        digit_words=sums[:, 2],
-        long_words=sums[:, 3],
-        icon_words=sums[:, 4],
-        glued_icons=sums[:, 5],
-        ui_words=sums[:, 6],
-        function_words=sums[:, 7],
-        web_words=sums[:, 8],
+        cap_words=count(_F_CAP),
+        allcaps_words=count(_F_ALLCAPS),
+        digit_words=count(_F_DIGIT),
+        long_words=count(_F_LONG),
+        icon_words=count(_F_ICON),
+        glued_icons=count(_F_GLUED),
+        ui_words=count(_F_UI),
+        function_words=count(_F_FUNCTION),
+        web_words=count(_F_WEB),
         md_links=np.searchsorted(links, ends) - np.searchsorted(links, starts),
         first_kind=np.where(blank, -1, kind[first_c].astype(np.int64)),
         first_special=first_special,
