@@ -208,7 +208,6 @@ def _code_table() -> npt.NDArray[np.uint16]:
 
 
 _CODE = _code_table()
-_SPACE_CODE = _CODE[ord(" ")]
 
 
 # Lower-case with digits folded to "0" ("2022" and "1999" hash alike), as 32-bit code units.
@@ -540,7 +539,6 @@ def _pieces(bodies: Sequence[str | None]) -> Iterator[list[tuple[int, str]]]:
 def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
     """Join hard-wrapped lines into units and sample long units, all in numpy."""
     cu = _encode("\n".join(text for _, text in pieces) + "\n").copy()
-    code = _CODE[cu]
     nl = np.flatnonzero(cu == 10)
     line_start = np.concatenate([[0], nl[:-1] + 1])
     line_len = nl - line_start
@@ -549,12 +547,11 @@ def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
     joins = wrap_joins(line_len, line_piece)
     if joins.any():
         # A list item or heading never continues the line before it.
-        vis = np.flatnonzero(code & _VISIBLE_FLAG)
+        vis = np.flatnonzero(_CODE[cu] & _VISIBLE_FLAG)
         nxt = np.flatnonzero(joins) + 1
         first = vis[np.minimum(np.searchsorted(vis, line_start[nxt]), len(vis) - 1)]
-        joins[nxt - 1] &= (code[first] & _ITEM_FLAG) == 0
+        joins[nxt - 1] &= (_CODE[cu[first]] & _ITEM_FLAG) == 0
         cu[nl[joins]] = ord(" ")
-        code[nl[joins]] = _SPACE_CODE
     line_unit = np.zeros(len(nl), dtype=np.int64)
     np.cumsum(~joins[:-1], out=line_unit[1:])
     unit_end = nl[~joins]
@@ -567,18 +564,18 @@ def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
         head_end = unit_start[long] + SAMPLE_HEAD
         tail_start = unit_end[long] - SAMPLE_TAIL
         cu[head_end - 1] = ord(" ")
-        code[head_end - 1] = _SPACE_CODE
         # Alternating kept and dropped runs: [0, head_end), [head_end, tail_start), ...
         bounds = np.empty(2 * len(head_end) + 2, dtype=np.int64)
         bounds[0], bounds[-1] = 0, len(cu)
         bounds[1:-1:2], bounds[2:-1:2] = head_end, tail_start
         runs = np.diff(bounds)
         keep = np.repeat(np.arange(len(runs)) % 2 == 0, runs)
-        cu, code = cu[keep], code[keep]
+        cu = cu[keep]
         sampled = np.where(long, SAMPLE_HEAD + SAMPLE_TAIL, lengths)
     pages = np.array([page for page, _ in pieces], dtype=np.int64)
     unit_page = pages[line_piece[np.flatnonzero(~joins)]]
-    return _Chunk(cu, code, lengths, sampled, line_unit, unit_page)
+    # Classified once the text is final: sampled away, a character costs nothing.
+    return _Chunk(cu, _CODE[cu], lengths, sampled, line_unit, unit_page)
 
 
 # --- feature names ---------------------------------------------------------------------------

@@ -81,6 +81,14 @@ def test_word_shapes() -> None:
     assert feature("ab abcd", "mean_word_len") == [0.3]
 
 
+def test_word_shape_counts_are_exact_in_the_most_crowded_line() -> None:
+    # 64 one-letter words in 127 characters: the most words a line keeps unsampled.
+    text = " ".join(["A"] * 64)
+    assert feature(text, "log_units") == [round(np.log1p(64), 4)]
+    assert feature(text, "frac_cap_words") == [1.0]
+    assert feature(text, "frac_allcaps_words") == [0.0]
+
+
 def test_icon_density_counts_icon_words_and_glued_sprites() -> None:
     text = "chevron downicon closeicon searchicon\nThe river rose again this spring."
     assert feature(text, "icon_density") == [1.0, 0.0]
