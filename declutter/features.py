@@ -706,7 +706,8 @@ def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:
 def _fill_context(dense: F32, f: dict[str, F32], before: I64, after: I64) -> None:
     """Write the neighbour and window columns of ``dense`` (after the base columns)."""
     col = len(BASE_FEATURES)
-    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES], axis=1)
+    # Column-major, like dense: blocks are copied into it without a transpose.
+    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES]).T
     for off in NEIGHBOUR_OFFSETS:
         dense[:, col : col + len(NEIGHBOUR_FEATURES)] = shifted(neighbours, off, before, after, 0.0)
         col += len(NEIGHBOUR_FEATURES)

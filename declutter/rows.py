@@ -30,7 +30,7 @@ def shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F
     ``values`` has one row per row: shape (n,), or (n, k) for k columns at once.
     """
     n = len(values)
-    out = np.full(values.shape, fill, dtype=np.float32)
+    out = np.full_like(values, fill, dtype=np.float32)  # same memory order as values
     if offset > 0:
         out[: max(n - offset, 0)] = values[offset:]
         out[after < offset] = fill
