@@ -53,6 +53,7 @@ LINE_NAMES: tuple[str, ...] = FEATURE_NAMES + LEX_FEATURES
 LOGIT_CLIP = 8.0  # line-stage logits are clipped before context features: |z| > 8 is certain
 OUTSIDE_LOGIT = -4.0  # a neighbour beyond the page edge looks like chrome: pages end in chrome
 CONTEXT_OFFSETS = (-5, -3, -2, -1, 1, 2, 3, 5)
+MAX_REACH = 5  # rows before and after whose highest logit is a context feature
 CONTEXT_WINDOWS = (2, 5, 12, 30)
 CONTEXT_DENSE = (
     "log_units",
@@ -74,8 +75,8 @@ CONTEXT_NAMES: tuple[str, ...] = (
     *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
     *(f"logit~{w}" for w in CONTEXT_WINDOWS),
     *(
-        "logit_max_before_5",
-        "logit_max_after_5",
+        f"logit_max_before_{MAX_REACH}",
+        f"logit_max_after_{MAX_REACH}",
         "content_words_before",
         "content_words_after",
         "page_mean_logit",
@@ -188,15 +189,20 @@ def context_features(logit: F32, features: Features) -> F32:
     room_before, room_after = page_room(features.page_rows)
     page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
     n_pages = len(features.page_rows) - 1
+    # Every shift once: the offsets and the reach of the max-before/after columns overlap.
+    around = {
+        off: shifted(z, off, room_before, room_after, OUTSIDE_LOGIT)
+        for off in sorted({*CONTEXT_OFFSETS, *range(-MAX_REACH, 0), *range(1, MAX_REACH + 1)})
+    }
     cols = [z]
-    cols.extend(shifted(z, off, room_before, room_after, OUTSIDE_LOGIT) for off in CONTEXT_OFFSETS)
+    cols.extend(around[off] for off in CONTEXT_OFFSETS)
     means = window_means(z, {*CONTEXT_WINDOWS, REPEAT_WINDOW}, room_before, room_after)
     cols.extend(means[half] for half in CONTEXT_WINDOWS)
     before = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
     after = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
-    for off in range(1, 6):
-        before = np.maximum(before, shifted(z, -off, room_before, room_after, OUTSIDE_LOGIT))
-        after = np.maximum(after, shifted(z, off, room_before, room_after, OUTSIDE_LOGIT))
+    for off in range(1, MAX_REACH + 1):
+        np.maximum(before, around[-off], out=before)
+        np.maximum(after, around[off], out=after)
     cols.extend([before, after])
     # Expected content words before and after the row, as shares of the page's expected total.
     mass = sigmoid(z) * features.row_words
