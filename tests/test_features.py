@@ -11,6 +11,7 @@ from declutter.features import (
     LEX_NAMESPACES,
     N_FEATURES,
     N_HASH,
+    SAMPLE_LIMIT,
     Features,
     featurize,
 )
@@ -82,9 +83,10 @@ def test_word_shapes() -> None:
 
 
 def test_word_shape_counts_are_exact_in_the_most_crowded_line() -> None:
-    # 64 one-letter words in 127 characters: the most words a line keeps unsampled.
-    text = " ".join(["A"] * 64)
-    assert feature(text, "log_units") == [round(np.log1p(64), 4)]
+    # One-letter words filling SAMPLE_LIMIT characters: the most words a line keeps unsampled.
+    n = (SAMPLE_LIMIT + 1) // 2
+    text = " ".join(["A"] * n)
+    assert feature(text, "log_units") == [round(np.log1p(n), 4)]
     assert feature(text, "frac_cap_words") == [1.0]
     assert feature(text, "frac_allcaps_words") == [0.0]
 
