@@ -190,8 +190,10 @@ _VISIBLE_FLAG = 1 << 9  # neither a space nor the newline
 _UPPER_FLAG = 1 << 10
 _ITEM_FLAG = 1 << 11  # may open a list item or heading: never continues a wrapped line
 _WORD_KINDS = (uc.UPPER, uc.LOWER, uc.LETTER, uc.CJK, uc.DIGIT)
-# Characters that open a list item or heading; every character with the class and category of
-# one of them counts too (">" shares them with all other symbols).
+# Characters that open a list item or heading. Every character with the class and category of
+# one of them counts too, so all uncategorized symbols do, like ">": "$5 million" does not
+# continue a wrapped paragraph. Matching these characters alone measured +0.002 held-out F1,
+# but the model retrained with it kept two chrome lines of the rt-capture regression page.
 _ITEM_CHARS = (*vocab.BULLET_CHARS, "#", "|", ">")
 assert uc.N_CLASSES <= _KIND_MASK + 1 and SP_UNDERSCORE <= _SPECIAL_MASK >> _SPECIAL_SHIFT
 
