@@ -4,7 +4,8 @@
     python benchmarks/speed.py --quick --out /tmp/b.md   # a few seconds (CI)
 
 Inputs are WCXB test pages dumped with html-text (the quality benchmark's headline style).
-Measured in one run, on this machine, medians of ``--repeats`` runs after a warm-up:
+Measured in one run, on this machine, medians of ``--repeats`` runs after a warm-up (the
+in-process systems in alternating rounds):
 
 - throughput (MB/s of dump text, pages/s) of declutter's library call, of the ``declutter clean``
   command as a process, of the C4 line rules in plain Python, and of trafilatura on the pages'
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +44,21 @@ LIBRARY_BATCH = 256  # pages per library call, as the CLI batches JSON Lines
 def median_time(fn: object, repeats: int) -> float:
     fn()  # type: ignore[operator]  # warm-up
     return C.median([C.timed(fn) for _ in range(repeats)])  # type: ignore[arg-type]
+
+
+def alternating_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each function, timed in alternating rounds after one warm-up each.
+
+    Alternating keeps the ratios between them honest when the machine's speed drifts during
+    the run (it does here: the same code measured 12.6 and 14.1 MB/s in two runs an hour apart).
+    """
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(C.timed(fn))
+    return {name: C.median(ts) for name, ts in times.items()}
 
 
 def declutter_cmd(*args: str) -> list[str]:
@@ -103,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in texts:
             t.split("\n")
 
-    t_lib = median_time(library, repeats)
-    t_single = median_time(library_single, repeats)
-    t_c4 = median_time(c4, repeats)
-    t_split = median_time(split_only, repeats)
+    medians = alternating_medians(
+        {"library": library, "single": library_single, "c4": c4, "split": split_only}, repeats
+    )
+    t_lib, t_single, t_c4, t_split = (medians[k] for k in ("library", "single", "c4", "split"))
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "pages.jsonl"
         with jsonl.open("w", encoding="utf-8") as f:
@@ -219,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `python benchmarks/speed.py{quick}`. Inputs: {n} WCXB "
         f"test pages dumped with {STYLE} ({mb:.1f} MB of text); medians of {repeats} runs after a "
-        "warm-up, all systems in this one run.",
+        "warm-up, all systems in this one run; the library, C4 and split rows in alternating "
+        "rounds.",
         "",
         "| system | MB/s | pages/s | note |",
         "| --- | ---: | ---: | --- |",
