@@ -41,11 +41,6 @@ BIG_RUNS = 3
 LIBRARY_BATCH = 256  # pages per library call, as the CLI batches JSON Lines
 
 
-def median_time(fn: object, repeats: int) -> float:
-    fn()  # type: ignore[operator]  # warm-up
-    return C.median([C.timed(fn) for _ in range(repeats)])  # type: ignore[arg-type]
-
-
 def alternating_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Median seconds of each function, timed in alternating rounds after one warm-up each.
 
@@ -59,6 +54,11 @@ def alternating_medians(fns: dict[str, Callable[[], object]], repeats: int) -> d
         for name, fn in fns.items():
             times[name].append(C.timed(fn))
     return {name: C.median(ts) for name, ts in times.items()}
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``fn`` over ``repeats`` runs after a warm-up."""
+    return alternating_medians({"fn": fn}, repeats)["fn"]
 
 
 def declutter_cmd(*args: str) -> list[str]:
