@@ -1,8 +1,9 @@
 """Why a line was kept or dropped: the features that pushed it most either way.
 
-The line stage is linear, so each feature's contribution to a row's log-odds is exact:
-``coef * (x - mean) / scale``. The context stage then moves the log-odds by what the
-neighbours say; that move is reported as one number, ``context``.
+The line stage is additive in its features, so each feature's contribution to a row's log-odds
+is exact: ``coef * (x - mean) / scale`` plus the same for its hinge columns (see
+:meth:`declutter.model.LogisticParams.contributions`). The context stage then moves the
+log-odds by what the neighbours say; that move is reported as one number, ``context``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def explain_page(cleaner: Cleaner, text: str, top: int = 3) -> list[LineExplanat
     features = featurize([text])
     x = model.line_inputs(features)
     p = model.line
-    contrib = (x - p.mean) / p.scale * p.coef
+    contrib = p.contributions(x)
     line_logit = contrib.sum(axis=1) + p.intercept
     final = model.logits(features)
     names = model.feature_names

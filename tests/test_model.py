@@ -13,6 +13,7 @@ from declutter.errors import ModelError
 from declutter.features import featurize
 from declutter.model import (
     FORMAT_VERSION,
+    LINE_NAMES,
     REGION_DISTANCE_CAP,
     LineModel,
     LogisticParams,
@@ -159,6 +160,48 @@ def test_decision_over_column_blocks_equals_the_stacked_product() -> None:
     assert np.allclose(params.decision(x), expected, atol=1e-5)
     with pytest.raises(ValueError, match="columns"):
         params.decision(x[:, :4])
+
+
+def test_decision_bends_at_the_hinge_knots() -> None:
+    rng = np.random.default_rng(0)
+    columns, knots = np.array([1, 3, 3]), np.array([0.0, -0.5, 0.5], dtype=np.float32)
+    params = LogisticParams(
+        mean=rng.normal(size=8).astype(np.float32),
+        scale=rng.uniform(0.5, 2, size=8).astype(np.float32),
+        coef=rng.normal(size=8).astype(np.float32),
+        intercept=0.3,
+        hinge_columns=columns,
+        hinge_knots=knots,
+    )
+    x = rng.normal(size=(7, 5)).astype(np.float32)
+    h = np.hstack([x, np.maximum(x[:, columns] - knots, 0)])
+    expected = ((h - params.mean) / params.scale) @ params.coef + params.intercept
+    # Hinge columns 1 and 3 fall in different blocks.
+    assert np.allclose(params.decision(x[:, :2], x[:, 2:]), expected, atol=1e-5)
+    shares = params.contributions(x)
+    assert np.allclose(shares.sum(axis=1) + params.intercept, expected, atol=1e-5)
+    assert np.allclose(shares[:, 0], (x[:, 0] - params.mean[0]) / params.scale[0] * params.coef[0])
+    with pytest.raises(ValueError, match="takes 5"):
+        params.decision(x[:, :4])
+
+
+def test_format_1_model_loads_without_hinges(tiny_model: LineModel) -> None:
+    raw = tiny_model.to_dict()
+    n = len(LINE_NAMES)
+    line = raw["line"]
+    raw["line"] = {k: line[k][:n] for k in ("mean", "scale", "coef")}
+    raw["line"]["intercept"] = line["intercept"]
+    raw["format_version"] = 1
+    model = from_dict(raw)
+    assert len(model.line.hinge_columns) == 0
+    assert model.predict_proba(featurize([PAGE])).shape == (3,)
+
+
+def test_hinge_column_out_of_range(tiny_model: LineModel) -> None:
+    raw = tiny_model.to_dict()
+    raw["line"] = dict(raw["line"], hinge_columns=raw["line"]["hinge_columns"] + 1000)
+    with pytest.raises(ModelError, match="damaged"):
+        from_dict(raw)
 
 
 LINE_TEXT = st.lists(
