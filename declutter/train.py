@@ -75,11 +75,19 @@ MAX_ROWS = 400_000  # rows sampled for the logistic fits: all 2.5M scored no bet
 DECODER_PAGES = 3000  # pages decoded per candidate when choosing threshold and smoothing
 VALIDATION_SHARE = 0.2  # groups (sites) held out to choose the decoder
 CONTEXT_ROUNDS = 2  # context stages in turn
-# Rows weigh (labelled rows of their page) ** -PAGE_WEIGHT_POWER: the benchmark averages F1 over
-# pages, so long pages should not dominate the fit. On held-out WCXB dev sites (2,100 pages)
-# 0.5 scored +0.0012 mean page F1 over 0 (paired standard error 0.0007); 1 was no better than
-# 0.5 and noisier (standard error 0.002).
+# In the line stage's fit a row counts (its words) ** WORD_WEIGHT_POWER, and in every fit a
+# page's rows are divided by (the sum of those counts) ** PAGE_WEIGHT_POWER: the benchmark
+# averages word F1 over pages, so long lines should count for more, and long pages should not
+# dominate. On held-out WCXB dev sites (~2,100 pages, all dump styles; paired standard errors in
+# brackets), rows alike: page power 0.5 scored +0.0012 (0.0007) over 0; 1 no better, noisier.
+# Word power 0.5, over rows alike (corpus at MIN_COVERAGE 0.9): in the line stage only +0.0028
+# (0.0006); in every stage +0.0038 (0.0008), 0.35 +0.0029 (0.0006), but those two put a chrome
+# heading of the rt-capture regression page at p 0.37 and 0.35 (0.34 line stage only), at or
+# over the threshold; in the context stages only +0.0015 (0.0005). On the earlier corpus, in
+# every stage: 0.25 +0.0023 (0.0005), 0.75 +0.0037 (0.0013), 1 -0.0002 (0.0016); page powers
+# 0.35 and 0.75 -0.0000 (0.0002) and -0.0007 (0.0006) against 0.5.
 PAGE_WEIGHT_POWER = 0.5
+WORD_WEIGHT_POWER = 0.5
 # The line stage bends its response to each feature with hinge columns (HingeFeatures) at these
 # quantiles. Measured on held-out WCXB dev sites (2,100 pages, all dump styles; mean page F1
 # 0.8433 without hinges; paired standard errors in brackets), hinges on:
@@ -101,6 +109,13 @@ HINGE_MIN_DISTINCT = 13  # fewer distinct values (flags, small counts): a straig
 # so each step is cheap; on 400k WCXB rows it converged in 6 steps (2 s) where lbfgs took 144
 # (12 s) and stopped short of the optimum.
 SOLVER = "newton-cholesky"
+# The line stage fits in float64. In float32 the Newton step's Hessian can be too
+# ill-conditioned to solve: with rows weighed by their words its rcond fell under float32's
+# epsilon (7e-8), and scikit-learn fell back to lbfgs, which took 25 s and stopped at max_iter
+# short of the optimum; in float64 the fit converged in 6 Newton steps (~7 s, 4 s in float32
+# without word weights). The other fits (fewer columns, rows alike) converge in float32.
+LINE_FIT_DTYPE = np.float64
+FIT_DTYPES = [np.float64, np.float32]  # what HingeFeatures keeps as it is
 
 
 def validation_rows(groups: npt.NDArray[Any], share: float) -> BoolArr:
@@ -112,13 +127,27 @@ def validation_rows(groups: npt.NDArray[Any], share: float) -> BoolArr:
     return picked[inverse] if len(names) else np.zeros(len(groups), dtype=bool)
 
 
-def page_weights(page_rows: I64, labelled: BoolArr, power: float) -> F64:
-    """Each row's weight, (labelled rows of its page) ** -power, with a mean of 1 over the
-    labelled rows."""
+def page_weights(
+    page_rows: I64,
+    labelled: BoolArr,
+    power: float,
+    row_words: npt.ArrayLike | None = None,
+    word_power: float = 0.0,
+) -> F64:
+    """Each row's weight, normalized to a mean of 1 over the labelled rows.
+
+    A row counts ``words ** word_power`` (``row_words``, at least 1; every row 1 without them),
+    and a page's rows are divided by (the sum of its labelled rows' counts) ** ``power``. With
+    ``word_power`` 0 that is (labelled rows of the page) ** -power.
+    """
     sizes = np.diff(page_rows)
     page = np.repeat(np.arange(len(sizes)), sizes)
-    counts = np.bincount(page, weights=labelled, minlength=len(sizes))
-    weight = np.repeat(np.maximum(counts, 1.0) ** -power, sizes)
+    if row_words is None or word_power == 0:
+        unit = np.ones(len(page), dtype=np.float64)
+    else:
+        unit = np.maximum(np.asarray(row_words, dtype=np.float64), 1.0) ** word_power
+    totals = np.bincount(page, weights=np.where(labelled, unit, 0.0), minlength=len(sizes))
+    weight = unit * np.maximum(totals, 1.0)[page] ** -power
     mean = weight[labelled].mean() if labelled.any() else 1.0
     return np.asarray(weight / mean, dtype=np.float64)
 
@@ -293,7 +322,7 @@ class HingeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any = None) -> HingeFeatures:
         """Place the knots at the quantiles of each chosen column of ``X``."""
-        X = validate_data(self, X, dtype=np.float32, reset=True)
+        X = validate_data(self, X, dtype=FIT_DTYPES, reset=True)
         candidates = range(X.shape[1]) if self.columns is None else self.columns
         columns: list[int] = []
         knots: list[float] = []
@@ -309,11 +338,11 @@ class HingeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.knots_ = np.asarray(knots, dtype=np.float32)
         return self
 
-    def transform(self, X: Any) -> F32:
-        """``X`` followed by its hinge columns."""
+    def transform(self, X: Any) -> npt.NDArray[np.floating[Any]]:
+        """``X`` followed by its hinge columns, in ``X``'s precision (float32 or float64)."""
         check_is_fitted(self, "knots_")
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        return np.hstack([X, np.maximum(X[:, self.columns_] - self.knots_, 0)])
+        X = validate_data(self, X, dtype=FIT_DTYPES, reset=False)
+        return np.hstack([X, np.maximum(X[:, self.columns_] - self.knots_.astype(X.dtype), 0)])
 
 
 def logistic_pipeline(C: float, max_iter: int, hinge_columns: Sequence[int] = ()) -> Pipeline:
@@ -356,6 +385,14 @@ def page_word_f1(
     return np.where(denom > 0, 2 * tp / np.maximum(denom, 1e-9), 1.0)
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """Row weights of the line stage's fit and of the context stages' fits."""
+
+    line: F64
+    context: F64
+
+
 @dataclass
 class _Stages:
     """The fitted line and context stages and their scores on every row."""
@@ -393,8 +430,12 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
     validation_share : float
         Share of groups held out to choose the decoder; 0 chooses it on the training rows.
     page_weight_power : float
-        Without ``sample_weight``, a row weighs (labelled rows of its page) to the minus this
-        power, normalized to a mean of 1: 0 weighs every row alike, 1 every page alike.
+        Without ``sample_weight``, a page's rows are divided by (the sum of their word counts,
+        see ``word_weight_power``) to this power: 0 leaves pages as they are, 1 weighs every
+        page alike (:func:`page_weights`).
+    word_weight_power : float
+        Without ``sample_weight``, a row of the line stage's fit counts (its words) to this
+        power: 0 counts every row alike, 1 every word. The context stages count rows alike.
     context_rounds : int
         Context stages applied in turn, each over the previous one's scores.
     random_state : int
@@ -411,6 +452,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         max_rows: int | None = MAX_ROWS,
         validation_share: float = VALIDATION_SHARE,
         page_weight_power: float = PAGE_WEIGHT_POWER,
+        word_weight_power: float = WORD_WEIGHT_POWER,
         context_rounds: int = CONTEXT_ROUNDS,
         random_state: int = 0,
     ) -> None:
@@ -422,6 +464,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self.max_rows = max_rows
         self.validation_share = validation_share
         self.page_weight_power = page_weight_power
+        self.word_weight_power = word_weight_power
         self.context_rounds = context_rounds
         self.random_state = random_state
 
@@ -436,7 +479,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
 
         ``groups`` (one per row) keeps related pages together, in cross-fitting folds and in
         the validation split; ``sample_weight`` (one per row) weighs rows in the fits, by
-        default as ``page_weight_power`` says.
+        default as ``page_weight_power`` and ``word_weight_power`` say.
         """
         y = np.asarray(y)
         if y.shape != (features.n_rows,):
@@ -446,8 +489,16 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             raise TrainingDataError("training pages need both content and chrome lines")
         if sample_weight is None:
             weight = page_weights(features.page_rows, labelled, self.page_weight_power)
+            line_weight = page_weights(
+                features.page_rows,
+                labelled,
+                self.page_weight_power,
+                features.row_words,
+                self.word_weight_power,
+            )
         else:
-            weight = np.asarray(sample_weight, dtype=float)
+            weight = line_weight = np.asarray(sample_weight, dtype=float)
+        weights = _Weights(line=line_weight, context=weight)
         self.timings_: dict[str, float] = {}
         names, groups = group_codes(groups)
         held_out = validation_rows(names, self.validation_share)[groups]
@@ -461,14 +512,14 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         if held_out.any() and len(np.unique(y[train_rows])) == 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                stages = self._fit_stages(features, lex_cols, y, train_rows, weight, "held-out ")
+                stages = self._fit_stages(features, lex_cols, y, train_rows, weights, "held-out ")
             decode_y, logits = np.where(held_out, y, -1), stages.logit
         else:
             held_out = np.zeros(len(y), dtype=bool)
             decode_y, logits = y, None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            final = self._fit_stages(features, lex_cols, y, fit_rows, weight, "")
+            final = self._fit_stages(features, lex_cols, y, fit_rows, weights, "")
         # Reported in the model's metadata rather than as a warning on the user's terminal.
         self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         start = time.perf_counter()
@@ -523,22 +574,24 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         lex_cols: F32,
         y: npt.NDArray[np.integer[Any]],
         fit_rows: I64,
-        weight: F64,
+        weights: _Weights,
         label: str,
     ) -> _Stages:
         """The line stage and the context rounds, fitted on ``fit_rows``."""
         start = time.perf_counter()
         hinged = [LINE_NAMES.index(name) for name in HINGE_FEATURES]
         line = logistic_pipeline(self.C, self.max_iter, hinged)
-        line_x = np.hstack([features.dense[fit_rows], lex_cols[fit_rows]])
-        line.fit(line_x, y[fit_rows], logreg__sample_weight=weight[fit_rows])
+        line_x = np.hstack([features.dense[fit_rows], lex_cols[fit_rows]], dtype=LINE_FIT_DTYPE)
+        line.fit(line_x, y[fit_rows], logreg__sample_weight=weights.line[fit_rows])
         line_logit = export_logistic(line).decision(features.dense, lex_cols)
         # Each context round reads the previous round's scores: evidence spreads further.
         contexts, logit = [], line_logit
         for _ in range(self.context_rounds):
             context_x = context_features(logit, features)
             context = logistic_pipeline(self.context_C, self.max_iter)
-            context.fit(context_x[fit_rows], y[fit_rows], logreg__sample_weight=weight[fit_rows])
+            context.fit(
+                context_x[fit_rows], y[fit_rows], logreg__sample_weight=weights.context[fit_rows]
+            )
             logit = export_logistic(context).decision(context_x)
             contexts.append(context)
         self.timings_[label + "stages"] = time.perf_counter() - start

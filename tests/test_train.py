@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -87,6 +89,12 @@ def test_hinges_go_at_quantiles_of_columns_with_many_values() -> None:
     out = hinges.transform(x[:3] + 30)
     np.testing.assert_array_equal(out[:, 3:], [[5, 0], [6, 0], [7, 0]])
     np.testing.assert_array_equal(out[:, :3], x[:3] + 30)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hinges_keep_the_precision_they_are_given(dtype: type[np.floating[Any]]) -> None:
+    x = np.random.default_rng(0).normal(size=(50, 2)).astype(dtype)
+    assert HingeFeatures().fit(x).transform(x).dtype == dtype
 
 
 def test_hinges_refuse_another_width() -> None:
@@ -189,3 +197,23 @@ def test_page_weights_make_every_page_count_alike_at_power_one() -> None:
     assert weight[0] == pytest.approx(3 * weight[1])  # 1 labelled row against 3
     assert weight[labelled].mean() == pytest.approx(1.0)
     assert np.allclose(page_weights(page_rows, labelled, 0.0), 1.0)
+
+
+def test_page_weights_count_words_to_the_word_power() -> None:
+    from declutter.train import page_weights
+
+    page_rows = np.array([0, 2, 3])
+    labelled = np.ones(3, dtype=bool)
+    words = np.array([16, 4, 9])
+    weight = page_weights(page_rows, labelled, 0.0, words, 0.5)
+    assert weight[0] == pytest.approx(2 * weight[1])  # sqrt(16) against sqrt(4)
+    assert weight[2] == pytest.approx(1.5 * weight[1])
+
+
+def test_page_weights_at_page_power_one_give_every_page_the_same_total() -> None:
+    from declutter.train import page_weights
+
+    page_rows = np.array([0, 2, 3])
+    labelled = np.array([True, True, True])
+    weight = page_weights(page_rows, labelled, 1.0, np.array([16, 4, 0]), 0.5)
+    assert weight[:2].sum() == pytest.approx(weight[2])  # a wordless row still counts as 1
