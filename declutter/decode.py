@@ -70,5 +70,6 @@ def _viterbi(gain: npt.NDArray[np.float64], page_rows: I64, penalty: float) -> B
     last = page_rows[1:][np.diff(page_rows) > 0] - 1
     anchor = np.abs(d) > penalty
     anchor[last] = True
-    anchors = np.flatnonzero(anchor)
-    return np.asarray((d > 0)[anchors[np.searchsorted(anchors, np.arange(n))]], dtype=bool)
+    # The nearest anchor at or after each row, by a running minimum from the end.
+    nearest = np.minimum.accumulate(np.where(anchor, np.arange(n), n)[::-1])[::-1]
+    return np.asarray((d > 0)[nearest], dtype=bool)
