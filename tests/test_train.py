@@ -113,6 +113,37 @@ def test_fit_returns_self_and_sets_fitted_attributes(training_pages: list[Labell
         assert hasattr(trainer, name)
 
 
+def _fit_small(pages: list[LabelledPage], word_power: float) -> tuple[DeclutterTrainer, Any]:
+    features = featurize_pages(pages)
+    y = row_labels(features, np.concatenate([p.labels for p in pages]))
+    groups = np.repeat(np.arange(len(pages)), np.diff(features.page_rows))
+    trainer = DeclutterTrainer(n_splits=2, validation_share=0.0, word_weight_power=word_power)
+    return trainer.fit(features, y, groups), (features, y)
+
+
+def test_word_weights_change_the_line_stage(training_pages: list[LabelledPage]) -> None:
+    rows_alike, _ = _fit_small(training_pages[:8], 0.0)
+    by_words, _ = _fit_small(training_pages[:8], 1.0)
+    coef = [t.line_.named_steps["logreg"].coef_ for t in (rows_alike, by_words)]
+    assert not np.allclose(coef[0], coef[1])
+
+
+def test_context_stages_weigh_rows_alike(training_pages: list[LabelledPage]) -> None:
+    from declutter.model import context_features
+    from declutter.train import PAGE_WEIGHT_POWER, page_weights
+
+    trainer, (features, y) = _fit_small(training_pages[:8], 1.0)
+    labelled = y >= 0
+    weight = page_weights(features.page_rows, labelled, PAGE_WEIGHT_POWER)
+    context_x = context_features(trainer.line_logit_, features)
+    refit = clone(trainer.contexts_[0]).fit(
+        context_x[labelled], y[labelled], logreg__sample_weight=weight[labelled]
+    )
+    np.testing.assert_allclose(
+        refit.named_steps["logreg"].coef_, trainer.contexts_[0].named_steps["logreg"].coef_
+    )
+
+
 def test_numpy_model_gives_the_pipeline_probabilities(
     training_pages: list[LabelledPage],
 ) -> None:
