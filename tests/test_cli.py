@@ -482,3 +482,16 @@ def test_explain_a_folder_is_a_one_line_error(tmp_path: Path) -> None:
     result = invoke(["explain", str(tmp_path)])
     assert result.exit_code == 1
     assert "is a directory" in result.stderr
+
+
+def test_the_cli_does_not_import_scikit_learn() -> None:
+    # Importing scikit-learn takes ~2 s; cleaning must start without it. A fresh interpreter:
+    # this one has imported everything already.
+    code = "import sys, declutter.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "sklearn" not in loaded
+    assert "declutter.train" not in loaded
