@@ -36,6 +36,7 @@ from declutter.rows import page_room, shifted, window_means
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
+FloatArr = npt.NDArray[np.floating[Any]]
 
 FORMAT = "declutter-model"
 FORMAT_VERSION = 2  # 2 added hinge columns; format 1 files load as models without them
@@ -96,6 +97,12 @@ REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100
 # little. A page without a main region has every row at the cap; before, they were at the
 # batch's row count, so a page scored differently alone and in a batch.
 REGION_DISTANCE_CAP = 50
+
+
+def hinges(x: FloatArr, columns: I64, knots: F32) -> FloatArr:
+    """The hinge columns ``max(x[:, c] - k, 0)``, one per pair of ``columns`` and ``knots``, in
+    ``x``'s precision."""
+    return np.maximum(x[:, columns] - knots.astype(x.dtype), 0)
 
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
@@ -260,8 +267,8 @@ class LogisticParams:
     def contributions(self, x: F32) -> F32:
         """Each input column's exact share of ``z - intercept``, row by row: its own term plus
         its hinge columns' terms. ``z`` is additive in the columns, so the shares sum to it."""
-        hinges = np.maximum(x[:, self.hinge_columns] - self.hinge_knots, 0)
-        terms = (np.hstack([x, hinges]) - self.mean) / self.scale * self.coef
+        bent = hinges(x, self.hinge_columns, self.hinge_knots)
+        terms = (np.hstack([x, bent]) - self.mean) / self.scale * self.coef
         out: F32 = terms[:, : x.shape[1]].astype(np.float32)
         np.add.at(out.T, self.hinge_columns, terms[:, x.shape[1] :].T)
         return out

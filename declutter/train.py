@@ -57,6 +57,7 @@ from declutter.model import (
     LineModel,
     LogisticParams,
     context_features,
+    hinges,
     lexical_columns,
     sigmoid,
 )
@@ -347,7 +348,7 @@ class HingeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """``X`` followed by its hinge columns, in ``X``'s precision (float32 or float64)."""
         check_is_fitted(self, "knots_")
         X = validate_data(self, X, dtype=FIT_DTYPES, reset=False)
-        return np.hstack([X, np.maximum(X[:, self.columns_] - self.knots_.astype(X.dtype), 0)])
+        return np.hstack([X, hinges(X, self.columns_, self.knots_)])
 
 
 def logistic_pipeline(C: float, max_iter: int, hinge_columns: Sequence[int] = ()) -> Pipeline:
