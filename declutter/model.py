@@ -56,7 +56,7 @@ LOGIT_CLIP = 8.0  # line-stage logits are clipped before context features: |z| >
 OUTSIDE_LOGIT = -4.0  # a neighbour beyond the page edge looks like chrome: pages end in chrome
 CONTEXT_OFFSETS = (-5, -3, -2, -1, 1, 2, 3, 5)
 MAX_REACH = 5  # rows before and after whose highest logit is a context feature
-CONTEXT_WINDOWS = (2, 5, 12, 30)
+CONTEXT_WINDOWS = (5, 12, 30)  # no 2: the offsets span it (see features.WINDOWS)
 CONTEXT_DENSE = (
     "log_units",
     "ends_terminal",

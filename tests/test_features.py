@@ -11,7 +11,9 @@ from declutter.features import (
     LEX_NAMESPACES,
     N_FEATURES,
     N_HASH,
+    NEIGHBOUR_OFFSETS,
     SAMPLE_LIMIT,
+    WINDOWS,
     Features,
     featurize,
 )
@@ -193,7 +195,13 @@ def test_neighbour_columns_shift_within_the_page() -> None:
 def test_window_means() -> None:
     values = [np.log1p(1), np.log1p(2), np.log1p(3)]
     expected = round(float(np.mean(values[:3])), 4)
-    assert feature("one\ntwo words\nthree little words", "log_units~2")[0] == expected
+    assert feature("one\ntwo words\nthree little words", "log_units~5")[0] == expected
+
+
+def test_no_window_that_the_neighbour_columns_span() -> None:
+    # Such a window's mean is, inside a page, exactly that of the row and those neighbours.
+    spanned = [h for h in WINDOWS if set(range(-h, h + 1)) - {0} <= set(NEIGHBOUR_OFFSETS)]
+    assert spanned == []
 
 
 def test_page_features() -> None:

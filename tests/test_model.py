@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from declutter.errors import ModelError
 from declutter.features import featurize
 from declutter.model import (
+    CONTEXT_OFFSETS,
+    CONTEXT_WINDOWS,
     FORMAT_VERSION,
     LINE_NAMES,
     REGION_DISTANCE_CAP,
@@ -24,6 +26,12 @@ from declutter.model import (
 )
 
 PAGE = "Home | News | Sport\n\nThe council met on Tuesday and agreed to extend the line.\nShare\n"
+
+
+def test_no_context_window_that_the_context_offsets_span() -> None:
+    # Such a window's mean is, inside a page, exactly that of the row and those neighbours.
+    offsets = set(CONTEXT_OFFSETS)
+    assert [h for h in CONTEXT_WINDOWS if set(range(-h, h + 1)) - {0} <= offsets] == []
 
 
 def test_save_and_load_round_trip(tiny_model: LineModel, tmp_path: Path) -> None:
