@@ -33,6 +33,7 @@ DATASETS = Path(os.environ.get("DECLUTTER_DATASETS", ROOT.parent / "shared" / "d
 CACHE = ROOT / ".cache" / "bench"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 STYLES = corpus.STYLES
+UNSEEN_STYLES = corpus.UNSEEN_STYLES  # scored, never trained on
 
 _WORD = re.compile(r"\w+")
 T = TypeVar("T")

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> tuple[str, str]:
     results: dict[tuple[str, str], list[PageScore]] = defaultdict(list)
     curve: dict[float, list[PageScore]] = defaultdict(list)
     have_justext = C.justext_keep_mask("x\n", "en") is not None
-    for style in C.STYLES:
+    for style in C.STYLES + C.UNSEEN_STYLES:
         print(f"[quality] {style}: dumping {len(pages)} pages", file=sys.stderr, flush=True)
         texts = C.dumps(pages, style, args.jobs)
         labels = {
@@ -202,7 +202,8 @@ def report(
         "",
         f"Command: `python benchmarks/quality.py{limit}`. "
         f"{n_wcxb} WCXB test pages (all with gold text) and "
-        f"{len(pages) - n_wcxb} held-out Readability pages; each dumped in {len(C.STYLES)} styles. "
+        f"{len(pages) - n_wcxb} held-out Readability pages; each dumped in {len(C.STYLES)} styles "
+        f"the model is trained on and {len(C.UNSEEN_STYLES)} it is not. "
         "Word scores are WCXB's (mean over pages); *with* / *without* are the shares of WCXB's "
         "must-appear snippets present and must-not-appear snippets absent; line scores count "
         "lines labelled by aligning each dump with the gold text.",
@@ -230,6 +231,22 @@ def report(
     if has_traf:
         f1 = fmt(summarize(wcxb(results[(TRAFILATURA, "html")]))["f1"])
         out.append(f"| {TRAFILATURA} | " + " | ".join([f1] * len(C.STYLES)) + " |")
+    out += [
+        "",
+        "### WCXB test, word F1 on dump styles the model was not trained on",
+        "",
+        "`lynx-numbered`: `lynx -dump` as it is by default, each link's number before its text "
+        "(`[12]Home`; the numbers count as words against the gold text) and the numbered link "
+        "targets at the end. `markdown`: html2text's Markdown without wrapping, one line per "
+        "paragraph. Beside them, the trained styles they are closest to.",
+        "",
+    ]
+    near = ("lynx", "html2text")
+    out.append("| system | " + " | ".join(C.UNSEEN_STYLES + near) + " |")
+    out.append("| --- |" + " ---: |" * (len(C.UNSEEN_STYLES) + len(near)))
+    for name in systems:
+        cells = [fmt(summarize(wcxb(results[(name, st)]))["f1"]) for st in C.UNSEEN_STYLES + near]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
     types = sorted({p.page_type for p in pages if p.source == "wcxb"})
     out += ["", f"### WCXB test, word F1 by page type ({HEADLINE_STYLE} dumps)", ""]
     out.append(
@@ -362,7 +379,9 @@ def headline(results: dict[tuple[str, str], list[PageScore]], default: float) ->
     lines = [
         f"- declutter, default threshold {default:.2f}: word F1 **{m['f1']:.3f}** on WCXB test "
         f"{HEADLINE_STYLE} dumps (precision {m['precision']:.3f}, recall {m['recall']:.3f}); "
-        f"{min(by_style):.3f} to {max(by_style):.3f} across the {len(C.STYLES)} dump styles.",
+        f"{min(by_style):.3f} to {max(by_style):.3f} across the {len(C.STYLES)} dump styles; "
+        + ", ".join(f"{st} {f1(ours, st):.3f}" for st in C.UNSEEN_STYLES)
+        + " on dump styles it was not trained on.",
         "- On the same dumps: "
         + ", ".join(
             f"{name.split(' (')[0]} {f1(name):.3f}"

@@ -7,11 +7,18 @@ Each HTML page is dumped to text in several *dump styles*, the ways users get pa
 - ``html2text``: html2text's Markdown, wrapped at its default 78 columns;
 - ``innertext``: a browser-copy walk (block elements on their own lines, paragraphs and
   headings set off by blank lines), as ``element.innerText`` gives;
-- ``lynx``: the same blocks wrapped at 76 columns, indented and bulleted like a text browser;
+- ``lynx``: the same blocks wrapped at 76 columns, indented and bulleted, as ``w3m -dump`` or
+  ``lynx -dump -nonumbers -nolist`` give them;
 - ``wet``: the same blocks one per line with no blank lines, as Common Crawl's WET records,
   with images' alt texts as some extractors give them;
 - ``spaced``: the same blocks all set off by blank lines, with images' alt texts, as reader
   views and some copies.
+
+Two more styles, :data:`UNSEEN_STYLES`, stay out of the training corpus: the quality benchmark
+scores them as dump styles the model has not seen (``lynx-numbered``: ``lynx -dump`` as it is by
+default, each link's text after its number, ``[12]Home``, and the numbered link targets at the
+end; ``markdown``: html2text's Markdown unwrapped, one line per paragraph, as Markdown
+converters for language models give it).
 
 Every dump's lines are labelled by aligning them with the gold text (:mod:`declutter.align`).
 The converters are imported only here: ``pip install 'declutter[corpus]'``.
@@ -33,15 +40,17 @@ from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from declutter.align import align_lines
 from declutter.errors import DeclutterError
 from declutter.lines import body, split_lines
 
 STYLES = ("html-text", "inscriptis", "html2text", "innertext", "lynx", "wet", "spaced")
+UNSEEN_STYLES = ("lynx-numbered", "markdown")  # dumped for the benchmarks only, never trained on
 LYNX_WIDTH = 76  # lynx -dump's default width
 LYNX_INDENT = "   "  # lynx indents body text by three columns
+LYNX_REFERENCES = "References"  # the heading lynx -dump puts over its list of link targets
 READABILITY_TEST_SHARE = 5  # every fifth Readability page (by name hash) is held out
 # A dump that lost part of the gold text (a table a converter flattened, say) labels what it
 # kept against a gold it no longer matches: such records are dropped as label noise. Leaving
@@ -147,11 +156,13 @@ class _Block:
     kind: str  # "p" (paragraph-like), "li", "pre" or "div"
 
 
-def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
+def html_blocks(html: str, alt_text: bool = False, links: list[str] | None = None) -> list[_Block]:
     """Walk the DOM into text blocks the way a browser lays them out (inline text joined).
 
-    With ``alt_text``, an image's alt text becomes a block of its own, as reader views and
-    text browsers show it (a card's picture then repeats the card's headline).
+    With ``alt_text``, an image's alt text becomes a block of its own, as reader views show
+    it (a card's picture then repeats the card's headline). With ``links``, text browser
+    style: each link's text follows its number in brackets, the link targets are appended to
+    ``links`` in that order, and an image's alt text stays inline, in brackets.
     """
     import lxml.etree  # noqa: PLC0415 - optional dependency (the corpus extra)
     import lxml.html  # noqa: PLC0415
@@ -160,6 +171,7 @@ def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
         root = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return []
+    base = _page_url(root) if links is not None else ""
     blocks: list[_Block] = []
     parts: list[str] = []
     kinds = ["div"]  # the block kind of the innermost open block element
@@ -185,6 +197,11 @@ def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
             kinds.append("p" if tag in _PARAGRAPH_TAGS else tag if tag in ("li", "pre") else "div")
         if tag in _CELL_TAGS:
             parts.append("\t")
+        if links is not None and tag == "a" and el.get("href"):
+            links.append(urljoin(base, el.get("href").strip()))
+            parts.append(f"[{len(links)}]")
+        if links is not None and tag == "img" and (el.get("alt") or "").strip():
+            parts.append(f"[{el.get('alt').strip()}]")
         if alt_text and tag == "img" and (el.get("alt") or "").strip():
             flush()
             kinds.append("img")
@@ -205,6 +222,16 @@ def html_blocks(html: str, alt_text: bool = False) -> list[_Block]:
     walk(body if body is not None else root)
     flush()
     return blocks
+
+
+def _page_url(root: Any) -> str:
+    """The page's own address, from its canonical link or og:url ("" when it has neither):
+    text browsers list link targets as absolute addresses."""
+    found = root.xpath(
+        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
+        " | //meta[@property='og:url']/@content"
+    )
+    return str(found[0]).strip() if found else ""
 
 
 def innertext(html: str) -> str:
@@ -231,10 +258,15 @@ def spaced(html: str) -> str:
     return "\n\n".join(block.text for block in html_blocks(html, alt_text=True)) + "\n"
 
 
-def lynx_like(html: str) -> str:
-    """A text-browser dump: blocks wrapped at 76 columns, indented, list items bulleted."""
+def lynx_like(html: str, numbered: bool = False) -> str:
+    """A text-browser dump: blocks wrapped at 76 columns, indented, list items bulleted.
+
+    ``numbered`` as ``lynx -dump`` by default: links numbered, images' alt texts in brackets,
+    and the numbered link targets at the end.
+    """
     out: list[str] = []
-    for block in html_blocks(html):
+    links: list[str] | None = [] if numbered else None
+    for block in html_blocks(html, links=links):
         if block.kind == "pre":
             out.extend(block.text.splitlines())
             continue
@@ -253,11 +285,15 @@ def lynx_like(html: str) -> str:
             out.extend(["", *lines, ""])
         else:
             out.extend(lines)
+    if links:  # as lynx -dump lists them
+        out.extend(["", LYNX_REFERENCES, ""])
+        out.extend(f"{number:4d}. {target}" for number, target in enumerate(links, start=1))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n") + "\n"
 
 
 def dump(html: str, style: str) -> str:
-    """The text of ``html`` as the dump style ``style`` (one of :data:`STYLES`) renders it."""
+    """The text of ``html`` as the dump style ``style`` (in :data:`STYLES` or
+    :data:`UNSEEN_STYLES`) renders it."""
     try:
         if style == "html-text":
             import html_text  # noqa: PLC0415 - optional dependency
@@ -267,23 +303,27 @@ def dump(html: str, style: str) -> str:
             import inscriptis  # noqa: PLC0415 - optional dependency
 
             return str(inscriptis.get_text(html))
-        if style == "html2text":
+        if style in ("html2text", "markdown"):
             import html2text  # noqa: PLC0415 - optional dependency
 
-            return str(html2text.HTML2Text().handle(html))
+            converter = html2text.HTML2Text()
+            if style == "markdown":
+                converter.body_width = 0  # no wrapping
+            return str(converter.handle(html))
     except ImportError as exc:
         raise CorpusError(
             f"dump style {style!r} needs {exc.name}: pip install 'declutter[corpus]'"
         ) from None
     if style == "innertext":
         return innertext(html)
-    if style == "lynx":
-        return lynx_like(html)
+    if style in ("lynx", "lynx-numbered"):
+        return lynx_like(html, numbered=style == "lynx-numbered")
     if style == "wet":
         return wet_like(html)
     if style == "spaced":
         return spaced(html)
-    raise CorpusError(f"unknown dump style {style!r}; choose from {', '.join(STYLES)}")
+    known = ", ".join(STYLES + UNSEEN_STYLES)
+    raise CorpusError(f"unknown dump style {style!r}; choose from {known}")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def test_quality_slice(tmp_path: Path) -> None:
     text = out.read_text()
     assert "WCXB test, html-text dumps" in text
     assert "declutter t=" in text and "C4 line rules" in text
+    assert "| system | lynx-numbered | markdown | lynx | html2text |" in text
 
 
 def test_speed_slice(tmp_path: Path) -> None:

@@ -34,13 +34,52 @@ def test_innertext_puts_blocks_on_lines_and_paragraphs_apart() -> None:
 
 
 def test_lynx_style_wraps_and_indents() -> None:
-    lines = corpus.lynx_like(HTML).splitlines()
+    lines = corpus.lynx_like(HTML, numbered=True).splitlines()
     assert all(len(line) <= corpus.LYNX_WIDTH for line in lines if "code" not in line)
-    assert any(line.startswith("    * Home") or line.startswith("   * Home") for line in lines)
+    assert "    * [1]Home" in lines
     assert sum(line.startswith("   The first") or line.startswith("   at ") for line in lines) >= 1
 
 
-@pytest.mark.parametrize("style", corpus.STYLES)
+def test_lynx_style_lists_link_targets_at_the_end() -> None:
+    lines = corpus.lynx_like(HTML, numbered=True).splitlines()
+    at = lines.index(corpus.LYNX_REFERENCES)
+    assert lines[at + 2 :] == ["   1. /", "   2. /news"]
+
+
+def test_lynx_style_makes_link_targets_absolute_from_the_canonical_address() -> None:
+    html = HTML.replace("<title>T</title>", '<link rel="canonical" href="https://ex.org/a/b">')
+    assert corpus.lynx_like(html, numbered=True).splitlines()[-1] == "   2. https://ex.org/news"
+
+
+def test_lynx_style_shows_alt_text_inline_in_brackets() -> None:
+    html = '<p>See <img src="x.png" alt="a red kite"> here</p>'
+    assert corpus.lynx_like(html, numbered=True).splitlines() == ["   See [a red kite] here"]
+
+
+def test_lynx_style_without_numbers_shows_links_as_plain_text() -> None:
+    text = corpus.lynx_like(HTML, numbered=False)
+    assert "    * Home" in text.splitlines()
+    assert "[" not in text and corpus.LYNX_REFERENCES not in text
+
+
+def test_unnumbered_lynx_is_the_training_style() -> None:
+    assert corpus.dump(HTML, "lynx") == corpus.lynx_like(HTML, numbered=False)
+    assert corpus.dump(HTML, "lynx-numbered") == corpus.lynx_like(HTML, numbered=True)
+
+
+def test_markdown_style_does_not_wrap() -> None:
+    pytest.importorskip("html2text")
+    assert any(
+        line.startswith("The first paragraph") and line.endswith("does.")
+        for line in corpus.dump(HTML.replace("\n", " "), "markdown").splitlines()
+    )
+
+
+def test_unseen_styles_stay_out_of_training() -> None:
+    assert not set(corpus.UNSEEN_STYLES) & set(corpus.STYLES)
+
+
+@pytest.mark.parametrize("style", corpus.STYLES + corpus.UNSEEN_STYLES)
 def test_every_style_dumps_text(style: str) -> None:
     pytest.importorskip("html_text")
     text = corpus.dump(HTML, style)
