@@ -62,8 +62,9 @@ NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)  # rows before/after whose features ea
 # Half-widths of windowed means around each row. No window of 2: inside a page its mean is
 # exactly that of the row and its +-1, +-2 neighbour columns, so the fit could only tell it from
 # them by the rows next to page edges; it gave it large opposite weights that did not cancel there
-# (one fit scored a page's first line 0.86, its neighbours 0.04). Without it, held-out WCXB dev
-# page F1 rose by +0.0017, +0.0004, +0.0004 (paired SE 0.0002-0.0004) for three fitting seeds.
+# (one fit scored a page's first line, a row of icon names, 0.86 where other fits gave 0.04).
+# Without it, held-out WCXB dev page F1 rose by +0.0017, +0.0004, +0.0004 (paired SE
+# 0.0002-0.0004) for three fitting seeds.
 WINDOWS = (5, 12)
 WORD_BINS = (2, 4, 8, 16, 32)  # "at least n words" indicators: menus are 1-3 words, prose 8+
 PREFIX_WORDS = 4  # lines starting with the same this many words are near-duplicates
