@@ -3,12 +3,14 @@
 Test pages are WCXB's held-out test split and the Readability pages held out from training
 (``declutter.corpus.readability_split``), read from ``../shared/datasets``. Each page is dumped
 once per style and cached under ``.cache/bench`` (git-ignored), keyed by the converters'
-versions, so re-runs measure the same inputs.
+versions and by the dump code (``declutter/corpus.py``), so re-runs measure the same inputs and
+a change to how a style is dumped is never scored on stale dumps.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -55,6 +57,11 @@ class TestPage:
 def _converter_versions() -> str:
     names = ("html-text", "inscriptis", "html2text", "lxml")
     return "-".join(metadata.version(n) for n in names)
+
+
+def dump_code_key() -> str:
+    """A short hash of the module that dumps HTML to text: any edit to it re-dumps."""
+    return hashlib.sha256(Path(corpus.__file__).read_bytes()).hexdigest()[:12]
 
 
 def load_test_pages(limit: int | None = None) -> list[TestPage]:
@@ -138,7 +145,7 @@ def _pool_map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
 
 def dumps(pages: Sequence[TestPage], style: str, jobs: int = 2) -> dict[str, str]:
     """Each page's dump in ``style``, from the cache or computed (and cached)."""
-    path = CACHE / f"dumps-{style}-{_converter_versions()}.jsonl.gz"
+    path = CACHE / f"dumps-{style}-{_converter_versions()}-{dump_code_key()}.jsonl.gz"
     return _cached_texts(
         path,
         pages,

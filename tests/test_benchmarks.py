@@ -63,3 +63,18 @@ def test_speed_slice(tmp_path: Path) -> None:
     assert speed.main(["--quick", "--out", str(out), "--no-training"]) == 0
     text = out.read_text()
     assert "MB/s" in text and "Start-up" in text and "peak RSS" in text
+
+
+def test_dump_cache_key_follows_the_dump_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _common as C
+
+    from declutter import corpus
+
+    module = tmp_path / "corpus.py"
+    module.write_text("def dump(html, style): return html\n")
+    monkeypatch.setattr(corpus, "__file__", str(module))
+    before = C.dump_code_key()
+    module.write_text("def dump(html, style): return html.upper()\n")
+    assert C.dump_code_key() != before
