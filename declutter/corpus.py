@@ -200,12 +200,13 @@ def html_blocks(html: str, alt_text: bool = False, links: list[str] | None = Non
         if links is not None and tag == "a" and el.get("href"):
             links.append(urljoin(base, el.get("href").strip()))
             parts.append(f"[{len(links)}]")
-        if links is not None and tag == "img" and (el.get("alt") or "").strip():
-            parts.append(f"[{el.get('alt').strip()}]")
-        if alt_text and tag == "img" and (el.get("alt") or "").strip():
+        alt = (el.get("alt") or "").strip() if tag == "img" else ""
+        if links is not None and alt:
+            parts.append(f"[{alt}]")
+        if alt_text and alt:
             flush()
             kinds.append("img")
-            parts.append(el.get("alt"))
+            parts.append(alt)
             flush()
             kinds.pop()
         if el.text:
