@@ -13,20 +13,28 @@ in-process systems in alternating rounds):
 - start-up: ``echo 'one line' | declutter clean`` as a whole process;
 - peak memory (RSS) of the command on a JSON Lines file of at least 300 MB;
 - ``--jobs 2`` against ``--jobs 1`` on that file;
-- training time on the full multi-style WCXB dev corpus (when ``.cache/corpus`` exists).
+- training time on the full multi-style WCXB dev corpus (when ``.cache/corpus`` exists);
+- where the library's time goes (a cProfile of one run, by stage), beside the cost of one numpy
+  table lookup over every character of the same text, and how fast two ``--jobs 1`` processes
+  run side by side: what bounds the throughput and the ``--jobs 2`` speed-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
@@ -39,6 +47,14 @@ BIG_MB = 300  # the memory and --jobs input: at least this many MB of JSON Lines
 # speed-up between 1.60x and 1.90x on this noisy 2-core machine.
 BIG_RUNS = 3
 LIBRARY_BATCH = 256  # pages per library call, as the CLI batches JSON Lines
+TARGET_MB_S = 20.0  # issue 4's throughput target for the library, one core
+# The library's stages, as (label, module file, function) whose cumulative profile time they
+# are; "featurize" and "process" are whole calls, the stages inside them are subtracted.
+STAGES = (
+    ("character pass (classes, words, hashes per line)", "features.py", "_char_pass"),
+    ("unit pass (shape ratios, neighbours, windows)", "features.py", "_unit_pass"),
+    ("model (lexicon, line and context stages)", "model.py", "logits"),
+)
 
 
 def alternating_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
@@ -84,6 +100,43 @@ def peak_rss_of(args: list[str]) -> tuple[float, float, float]:
     return elapsed, int(kib) / 1024, float(user) + float(system)
 
 
+def stage_times(fn: Callable[[], object]) -> tuple[float, list[tuple[str, float]]]:
+    """Seconds of one profiled run of ``fn``, and of each stage of the library within it.
+
+    The library makes few Python calls (numpy does the work), so cProfile's overhead is small.
+    """
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    stats = pstats.Stats(profile)
+    cumulative: dict[tuple[str, str], float] = {}
+    for (filename, _, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        key = (Path(filename).name, name)
+        cumulative[key] = cumulative.get(key, 0.0) + row[3]
+    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    stages = [(label, cumulative.get((file, name), 0.0)) for label, file, name in STAGES]
+    featurize = cumulative.get(("features.py", "featurize"), 0.0)
+    inside = sum(
+        t for (_, file, _), (_, t) in zip(STAGES, stages, strict=True) if file == "features.py"
+    )
+    stages.insert(0, ("text to units (line ends, wrapped lines, sampling)", featurize - inside))
+    stages.append(("decoding, writing the kept lines, the rest", total - sum(t for _, t in stages)))
+    return total, stages
+
+
+def one_lookup_seconds(texts: list[str]) -> float:
+    """Median seconds of one numpy table lookup over every UTF-16 code unit of ``texts``: the
+    cheapest whole pass over the characters, of which the featurizer's character pass is made."""
+    units = np.frombuffer("\n".join(texts).encode("utf-16-le"), dtype=np.uint16)
+    table = np.arange(1 << 16, dtype=np.uint16)
+    return median_time(lambda: table[units], 5)
+
+
+def side_by_side(first: list[str], second: list[str]) -> float:
+    """Median wall seconds of two declutter processes started together."""
+    with ThreadPoolExecutor(2) as pool:
+        return C.median([r[0] for r in pool.map(peak_rss_of, [first, second])])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, few repeats (CI)")
@@ -125,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         {"library": library, "single": library_single, "c4": c4, "split": split_only}, repeats
     )
     t_lib, t_single, t_c4, t_split = (medians[k] for k in ("library", "single", "c4", "split"))
+    t_profiled, stages = stage_times(library)
+    t_lookup = one_lookup_seconds(texts)
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "pages.jsonl"
         with jsonl.open("w", encoding="utf-8") as f:
@@ -199,14 +254,17 @@ def main(argv: list[str] | None = None) -> int:
         out1, out2 = str(Path(tmp) / "o1.jsonl"), str(Path(tmp) / "o2.jsonl")
         one_job = ["clean", "--jsonl", str(big), "-o", out1, "-q"]
         two_jobs = ["clean", "--jsonl", str(big), "-o", out2, "-q", "--jobs", "2"]
-        runs1, runs2 = [], []
+        other_job = ["clean", "--jsonl", str(big), "-o", str(Path(tmp) / "o3.jsonl"), "-q"]
+        runs1, runs2, pairs = [], [], []
         for _ in range(1 if args.quick else BIG_RUNS):
             runs1.append(peak_rss_of(one_job))
             runs2.append(peak_rss_of(two_jobs))
+            pairs.append(side_by_side(one_job, other_job))
         # Median wall and CPU seconds; the largest peak RSS of any run.
         t1, cpu1 = C.median([r[0] for r in runs1]), C.median([r[2] for r in runs1])
         t2, cpu2 = C.median([r[0] for r in runs2]), C.median([r[2] for r in runs2])
         rss1, rss2 = max(r[1] for r in runs1), max(r[1] for r in runs2)
+        t_pair = C.median(pairs)
         same = (Path(tmp) / "o1.jsonl").read_bytes() == (Path(tmp) / "o2.jsonl").read_bytes()
 
     train_line = ""
@@ -257,6 +315,27 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if train_line:
         out.append(train_line)
+    budget = 1000 / TARGET_MB_S
+    char_pass = dict(stages)[STAGES[0][0]]
+    out += [
+        "",
+        f"Where the library's time goes: one run under cProfile ({t_profiled:.2f} s, "
+        f"{mb / t_profiled:.1f} MB/s), by stage.",
+        "",
+        "| stage | ms per MB | share |",
+        "| --- | ---: | ---: |",
+        *[f"| {label} | {1000 * t / mb:.1f} | {t / t_profiled:.0%} |" for label, t in stages],
+        f"| all | {1000 * t_profiled / mb:.1f} | 100% |",
+        "",
+        f"- At {TARGET_MB_S:.0f} MB/s a MB of text has {budget:.0f} ms. One numpy table lookup "
+        f"over every character of the same text takes {1000 * t_lookup / mb:.1f} ms per MB: the "
+        f"character pass costs as much as {char_pass / t_lookup:.0f} of them, the whole call "
+        f"{t_profiled / t_lookup:.0f}.",
+        f"- Two `--jobs 1` processes on the {size_mb:.0f} MB file, started together: "
+        f"{t_pair:.1f} s each (median), against {t1:.1f} s alone, so each ran at "
+        f"{t1 / t_pair:.2f}× its speed alone. With no cost of its own, `--jobs 2` could reach at "
+        f"most **{2 * t1 / t_pair:.2f}×** on this machine.",
+    ]
     C.replace_section(args.out, "speed", "\n".join(out) + "\n", "Speed")
     if args.out.resolve() == C.BENCHMARKS_MD.resolve() and not args.quick:
         summary = (

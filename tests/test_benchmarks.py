@@ -52,6 +52,7 @@ def test_quality_slice(tmp_path: Path) -> None:
     assert "WCXB test, html-text dumps" in text
     assert "declutter t=" in text and "C4 line rules" in text
     assert "| system | lynx-numbered | markdown | lynx | html2text |" in text
+    assert "| aligned lines (ceiling) |" in text and "### Where declutter loses word F1" in text
 
 
 def test_speed_slice(tmp_path: Path) -> None:
@@ -63,6 +64,24 @@ def test_speed_slice(tmp_path: Path) -> None:
     assert speed.main(["--quick", "--out", str(out), "--no-training"]) == 0
     text = out.read_text()
     assert "MB/s" in text and "Start-up" in text and "peak RSS" in text
+    assert "Where the library's time goes" in text and "could reach at most" in text
+
+
+def test_stage_times_add_up_to_the_profiled_run() -> None:
+    import speed
+
+    from declutter.cleaner import Cleaner
+
+    cleaner = Cleaner()
+    page = "Home | News | Sport\n\n" + "A sentence of prose that runs on for a while. " * 40
+
+    def library() -> None:
+        cleaner.clean_many([page] * 20)
+
+    total, stages = speed.stage_times(library)
+    named = dict(stages)
+    assert sum(named.values()) == pytest.approx(total)
+    assert all(named[label] > 0 for label, _, _ in speed.STAGES)
 
 
 def test_dump_cache_key_follows_the_dump_code(
