@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ TRAFILATURA = "trafilatura (HTML)"
 # Keeping exactly the lines aligned to the gold text: the best any line-by-line cleaner can do on
 # a dump, short of 1 where a line mixes content and chrome or the alignment misses.
 CEILING = "aligned lines (ceiling)"
+WORD = re.compile(r"\w+")  # words as WCXB's metric counts them
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,29 @@ class PageScore:
     tp: int
     fp: int
     fn: int
+    # Words of chrome lines kept before the first content line, between content lines, and
+    # after the last (when the line's word counts were given).
+    chrome_kept: tuple[int, int, int] = (0, 0, 0)
+
+
+def chrome_kept(keep: np.ndarray, labels: np.ndarray, line_words: np.ndarray) -> tuple[int, ...]:
+    """Words of kept chrome lines before, among and after the content lines (see PageScore)."""
+    content = np.flatnonzero(labels == CONTENT)
+    wrong = keep & (labels == CHROME)
+    if not len(content):
+        return (0, 0, int(line_words[wrong].sum()))
+    before = wrong & (np.arange(len(labels)) < content[0])
+    after = wrong & (np.arange(len(labels)) > content[-1])
+    inside = wrong & ~before & ~after
+    return tuple(int(line_words[m].sum()) for m in (before, inside, after))
 
 
 def score(
-    page: C.TestPage, output: str, keep: Sequence[bool] | None, labels: np.ndarray | None
+    page: C.TestPage,
+    output: str,
+    keep: Sequence[bool] | None,
+    labels: np.ndarray | None,
+    line_words: np.ndarray | None = None,
 ) -> PageScore:
     ws = word_scores(output, page.gold)
     words = C.word_string(output)
@@ -74,11 +95,14 @@ def score(
         else None
     )
     tp = fp = fn = 0
+    where: tuple[int, ...] = (0, 0, 0)
     if keep is not None and labels is not None:
         k = np.asarray(keep, dtype=bool)
         tp = int(np.sum(k & (labels == CONTENT)))
         fp = int(np.sum(k & (labels == CHROME)))
         fn = int(np.sum(~k & (labels == CONTENT)))
+        if line_words is not None:
+            where = chrome_kept(k, labels, line_words)
     return PageScore(
         page.page_id,
         page.source,
@@ -91,6 +115,7 @@ def score(
         tp,
         fp,
         fn,
+        (where[0], where[1], where[2]),
     )
 
 
@@ -167,8 +192,9 @@ def run(args: argparse.Namespace) -> tuple[str, str]:
             for batch in C.chunks(pages, 128):
                 outs = cleaner.process([texts[p.page_id] for p in batch])
                 for page, res in zip(batch, outs, strict=True):
+                    words = np.array([len(WORD.findall(x)) for x in res.lines])
                     results[(name, style)].append(
-                        score(page, res.text, res.keep.tolist(), labels[page.page_id])
+                        score(page, res.text, res.keep.tolist(), labels[page.page_id], words)
                     )
         if style == HEADLINE_STYLE:
             for t in CURVE_THRESHOLDS:
@@ -316,11 +342,14 @@ def loss_table(
         "",
         "*Ceiling*: the word F1 of keeping exactly the lines aligned to the gold text; under 1 "
         "where a line mixes content and chrome or the alignment misses words. *Share of "
-        "ceiling*: declutter's F1 over the ceiling's.",
+        "ceiling*: declutter's F1 over the ceiling's. *Chrome kept before / among / after*: of "
+        "the words on chrome lines that declutter keeps, the shares before the page's first "
+        "content line, between content lines, and after its last.",
         "",
-        "| page type | pages | word P | word R | word F1 | ceiling F1 | share of ceiling |"
+        "| page type | pages | word P | word R | word F1 | ceiling F1 | share of ceiling "
+        "| chrome kept before / among / after |"
         + (" trafilatura P | trafilatura R |" if (TRAFILATURA, "html") in results else ""),
-        "| --- |" + " ---: |" * (8 if (TRAFILATURA, "html") in results else 6),
+        "| --- |" + " ---: |" * (9 if (TRAFILATURA, "html") in results else 7),
     ]
     for t in [*types, "all"]:
 
@@ -334,9 +363,19 @@ def loss_table(
             )
 
         m, ceil = sel(ours), sel(CEILING)
+        kept = np.sum(
+            [
+                s.chrome_kept
+                for s in results[(ours, HEADLINE_STYLE)]
+                if s.source == "wcxb" and t in ("all", s.page_type)
+            ]
+            or [(0, 0, 0)],
+            axis=0,
+        )
+        where = " / ".join(f"{x / max(kept.sum(), 1):.0%}" for x in kept)
         row = (
             f"| {t} | {m['pages']} | {fmt(m['precision'])} | {fmt(m['recall'])} | "
-            f"{fmt(m['f1'])} | {fmt(ceil['f1'])} | {fmt(m['f1'] / ceil['f1'])} |"
+            f"{fmt(m['f1'])} | {fmt(ceil['f1'])} | {fmt(m['f1'] / ceil['f1'])} | {where} |"
         )
         if (TRAFILATURA, "html") in results:
             tr = sel(TRAFILATURA, "html")

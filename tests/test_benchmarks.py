@@ -53,6 +53,19 @@ def test_quality_slice(tmp_path: Path) -> None:
     assert "declutter t=" in text and "C4 line rules" in text
     assert "| system | lynx-numbered | markdown | lynx | html2text |" in text
     assert "| aligned lines (ceiling) |" in text and "### Where declutter loses word F1" in text
+    assert "chrome kept before / among / after" in text
+
+
+def test_chrome_kept_splits_by_place_around_the_content() -> None:
+    import numpy as np
+    import quality
+
+    from declutter.align import CHROME, CONTENT
+
+    labels = np.array([CHROME, CONTENT, CHROME, CONTENT, CHROME, CHROME])
+    keep = np.array([True, True, True, True, True, False])
+    words = np.array([1, 2, 3, 4, 5, 6])
+    assert quality.chrome_kept(keep, labels, words) == (1, 3, 5)
 
 
 def test_speed_slice(tmp_path: Path) -> None:
