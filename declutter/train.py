@@ -59,6 +59,7 @@ from declutter.model import (
     context_features,
     hinges,
     lexical_columns,
+    page_words,
     sigmoid,
 )
 
@@ -592,8 +593,9 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         line_logit = export_logistic(line).decision(features.dense, lex_cols)
         # Each context round reads the previous round's scores: evidence spreads further.
         contexts, logit = [], line_logit
+        words = page_words(features)
         for _ in range(self.context_rounds):
-            context_x = context_features(logit, features)
+            context_x = context_features(logit, features, words)
             context = logistic_pipeline(self.context_C, self.max_iter)
             context.fit(
                 context_x[fit_rows], y[fit_rows], logreg__sample_weight=weights.context[fit_rows]

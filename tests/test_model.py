@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -226,3 +227,58 @@ def test_a_page_scores_the_same_alone_and_in_a_batch(
     together = tiny_model.predict_proba(featurize(pages))
     alone = [tiny_model.predict_proba(featurize([p])) for p in pages]
     np.testing.assert_allclose(together, np.concatenate(alone), atol=1e-4)
+
+
+def _topical_by_hand(pages: list[str], z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PageWords.shared and topical() computed row by row, with Python sets."""
+    import re
+
+    p = 1 / (1 + np.exp(-z.astype(np.float64)))
+    shared, used, k = [], [], 0
+    for page in pages:
+        rows = [set(re.findall(r"\w+", line.lower())) for line in page.split("\n")]
+        rows = [r for r in rows if r]
+        probs = p[k : k + len(rows)]
+        k += len(rows)
+        for i, words in enumerate(rows):
+            users = {w: sum(w in r for r in rows) for w in words}
+            weight = {w: np.log1p(len(rows) / users[w]) for w in words}
+            total = sum(weight.values())
+            shared.append(sum(weight[w] for w in words if users[w] > 1) / total)
+            elsewhere = {
+                w: sum(probs[j] for j, r in enumerate(rows) if j != i and w in r) for w in words
+            }
+            used.append(sum(weight[w] * min(elsewhere[w], 1.0) for w in words) / total)
+    return np.array(shared), np.array(used)
+
+
+# Short lines of a few words: no line is long enough to be sampled or joined to the next.
+SHORT_PAGE = st.lists(
+    st.lists(st.sampled_from(["river", "bank", "share", "menu", "the", "a", "|"]), max_size=3).map(
+        " ".join
+    ),
+    max_size=10,
+).map("\n".join)
+
+
+@given(st.lists(SHORT_PAGE, min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_topical_and_shared_words_match_a_row_by_row_count(pages: list[str], rnd: Any) -> None:
+    from declutter.model import page_words, topical
+
+    features = featurize(pages)
+    z = np.array([rnd.uniform(-4, 4) for _ in range(features.n_rows)], dtype=np.float32)
+    words = page_words(features)
+    shared, used = _topical_by_hand(pages, z)
+    np.testing.assert_allclose(words.shared, shared, atol=1e-5)
+    np.testing.assert_allclose(topical(z, words), used, atol=1e-5)
+
+
+def test_topical_counts_words_that_likely_content_shares() -> None:
+    from declutter.model import page_words, topical
+
+    # Row 0 shares "river" with row 1 (content) and nothing else; row 2 shares "share" with
+    # row 3 (chrome); row 3 shares "share" with row 2 (chrome).
+    features = featurize(["river flood\nriver bank\nshare menu\nshare"])
+    z = np.array([0.0, 8.0, -8.0, -8.0], dtype=np.float32)
+    t = topical(z, page_words(features))
+    assert t[0] > 0.4 and t[2] < 0.01 and t[3] < 0.01
