@@ -49,7 +49,8 @@ BIG_RUNS = 3
 LIBRARY_BATCH = 256  # pages per library call, as the CLI batches JSON Lines
 TARGET_MB_S = 20.0  # issue 4's throughput target for the library, one core
 # The library's stages, as (label, module file, function) whose cumulative profile time they
-# are; "featurize" and "process" are whole calls, the stages inside them are subtracted.
+# are; what else featurize() spends is the "text to units" stage, and what the whole call
+# spends besides featurize() and the model is decoding and writing.
 STAGES = (
     ("character pass (classes, words, hashes per line)", "features.py", "_char_pass"),
     ("unit pass (shape ratios, neighbours, windows)", "features.py", "_unit_pass"),
