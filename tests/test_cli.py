@@ -341,6 +341,16 @@ def test_train_writes_a_model_and_a_summary(tmp_path: Path) -> None:
         assert word in result.stdout
 
 
+def test_train_defaults_are_the_trainers() -> None:
+    import inspect
+
+    from declutter import cli, train
+
+    params = inspect.signature(cli.train).parameters
+    assert params["c"].default == train.LINE_C
+    assert params["context_c"].default == train.CONTEXT_C
+
+
 def test_train_without_data(tmp_path: Path) -> None:
     result = invoke(["train", str(tmp_path), "-o", str(tmp_path / "m.joblib")])
     assert result.exit_code == 1
