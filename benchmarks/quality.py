@@ -63,16 +63,22 @@ class PageScore:
     chrome_kept: tuple[int, int, int] = (0, 0, 0)
 
 
-def chrome_kept(keep: np.ndarray, labels: np.ndarray, line_words: np.ndarray) -> tuple[int, ...]:
-    """Words of kept chrome lines before, among and after the content lines (see PageScore)."""
+def chrome_kept(
+    keep: np.ndarray, labels: np.ndarray, line_words: np.ndarray
+) -> tuple[int, int, int]:
+    """Words of kept chrome lines before, among and after the content lines (see PageScore);
+    on a page without content lines, all of them count as after."""
     content = np.flatnonzero(labels == CONTENT)
     wrong = keep & (labels == CHROME)
-    if not len(content):
-        return (0, 0, int(line_words[wrong].sum()))
-    before = wrong & (np.arange(len(labels)) < content[0])
-    after = wrong & (np.arange(len(labels)) > content[-1])
-    inside = wrong & ~before & ~after
-    return tuple(int(line_words[m].sum()) for m in (before, inside, after))
+    at = np.arange(len(labels))
+    before = wrong & (at < content[0]) if len(content) else np.zeros_like(wrong)
+    after = wrong & (at > content[-1]) if len(content) else wrong
+    among = wrong & ~before & ~after
+    return (
+        int(line_words[before].sum()),
+        int(line_words[among].sum()),
+        int(line_words[after].sum()),
+    )
 
 
 def score(
@@ -95,7 +101,7 @@ def score(
         else None
     )
     tp = fp = fn = 0
-    where: tuple[int, ...] = (0, 0, 0)
+    where = (0, 0, 0)
     if keep is not None and labels is not None:
         k = np.asarray(keep, dtype=bool)
         tp = int(np.sum(k & (labels == CONTENT)))
@@ -115,7 +121,7 @@ def score(
         tp,
         fp,
         fn,
-        (where[0], where[1], where[2]),
+        where,
     )
 
 
@@ -176,10 +182,11 @@ def run(args: argparse.Namespace) -> tuple[str, str]:
         }
         for page in pages:
             text, lab = texts[page.page_id], labels[page.page_id]
-            n = len(split_lines(text))
+            lines = split_lines(text)
+            n = len(lines)
             results[(systems[0], style)].append(score(page, text, [True] * n, lab))
             gold = lab == CONTENT
-            kept = "".join(x for x, k in zip(split_lines(text), gold, strict=True) if k)
+            kept = "".join(x for x, k in zip(lines, gold, strict=True) if k)
             results[(CEILING, style)].append(score(page, kept, gold.tolist(), lab))
             mask = C.c4_keep_mask(text)
             results[(systems[1], style)].append(score(page, C.c4_clean(text), mask, lab))
@@ -351,34 +358,25 @@ def loss_table(
         + (" trafilatura P | trafilatura R |" if (TRAFILATURA, "html") in results else ""),
         "| --- |" + " ---: |" * (9 if (TRAFILATURA, "html") in results else 7),
     ]
+
+    def pick(name: str, style: str, page_type: str) -> list[PageScore]:
+        return [
+            s
+            for s in results.get((name, style), [])
+            if s.source == "wcxb" and page_type in ("all", s.page_type)
+        ]
+
     for t in [*types, "all"]:
-
-        def sel(name: str, style: str = HEADLINE_STYLE, t: str = t) -> dict[str, float]:
-            return summarize(
-                [
-                    s
-                    for s in results.get((name, style), [])
-                    if s.source == "wcxb" and t in ("all", s.page_type)
-                ]
-            )
-
-        m, ceil = sel(ours), sel(CEILING)
-        kept = np.sum(
-            [
-                s.chrome_kept
-                for s in results[(ours, HEADLINE_STYLE)]
-                if s.source == "wcxb" and t in ("all", s.page_type)
-            ]
-            or [(0, 0, 0)],
-            axis=0,
-        )
+        ours_t = pick(ours, HEADLINE_STYLE, t)
+        m, ceil = summarize(ours_t), summarize(pick(CEILING, HEADLINE_STYLE, t))
+        kept = np.sum([s.chrome_kept for s in ours_t] or [(0, 0, 0)], axis=0)
         where = " / ".join(f"{x / max(kept.sum(), 1):.0%}" for x in kept)
         row = (
             f"| {t} | {m['pages']} | {fmt(m['precision'])} | {fmt(m['recall'])} | "
             f"{fmt(m['f1'])} | {fmt(ceil['f1'])} | {fmt(m['f1'] / ceil['f1'])} | {where} |"
         )
         if (TRAFILATURA, "html") in results:
-            tr = sel(TRAFILATURA, "html")
+            tr = summarize(pick(TRAFILATURA, "html", t))
             row += f" {fmt(tr['precision'])} | {fmt(tr['recall'])} |"
         out.append(row)
     return out
