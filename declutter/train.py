@@ -56,6 +56,7 @@ from declutter.model import (
     LINE_NAMES,
     LineModel,
     LogisticParams,
+    PageWords,
     context_features,
     hinges,
     lexical_columns,
@@ -521,19 +522,23 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self.lexicon_, lex_cols = self._fit_lexicon(features, y, groups, fit_rows)
         self.timings_["lexicon"] = time.perf_counter() - start
         # The lexical columns are cross-fitted by site, so the held-out sites' rows already
-        # see only lexicons fitted without them: one lexicon serves both fits below.
+        # see only lexicons fitted without them: one lexicon serves both fits below, and so
+        # does which rows share which words (it does not depend on the labels).
+        words = page_words(features)
         train_rows = fit_rows[~held_out[fit_rows]]
         if held_out.any() and len(np.unique(y[train_rows])) == 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                stages = self._fit_stages(features, lex_cols, y, train_rows, weights, "held-out ")
+                stages = self._fit_stages(
+                    features, lex_cols, words, y, train_rows, weights, "held-out "
+                )
             decode_y, logits = np.where(held_out, y, -1), stages.logit
         else:
             held_out = np.zeros(len(y), dtype=bool)
             decode_y, logits = y, None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            final = self._fit_stages(features, lex_cols, y, fit_rows, weights, "")
+            final = self._fit_stages(features, lex_cols, words, y, fit_rows, weights, "")
         # Reported in the model's metadata rather than as a warning on the user's terminal.
         self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         start = time.perf_counter()
@@ -586,6 +591,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self,
         features: Features,
         lex_cols: F32,
+        words: PageWords,
         y: npt.NDArray[np.integer[Any]],
         fit_rows: I64,
         weights: _Weights,
@@ -600,7 +606,6 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         line_logit = export_logistic(line).decision(features.dense, lex_cols)
         # Each context round reads the previous round's scores: evidence spreads further.
         contexts, logit = [], line_logit
-        words = page_words(features)
         for _ in range(self.context_rounds):
             context_x = context_features(logit, features, words)
             context = logistic_pipeline(self.context_C, self.max_iter)
