@@ -43,6 +43,11 @@ TRAFILATURA = "trafilatura (HTML)"
 # a dump, short of 1 where a line mixes content and chrome or the alignment misses.
 CEILING = "aligned lines (ceiling)"
 WORD = re.compile(r"\w+")  # words as WCXB's metric counts them
+# Worst pages (issue 15): a page under this word F1 has lost most of its text or kept mostly
+# chrome; the low percentile says how bad the bad tail is, beside the mean.
+FAILED_F1 = 0.5
+LOW_PERCENTILE = 10
+WORST_SHARE = 0.1  # the worst tenth of pages: what share of all lost F1 (1 - F1) they hold
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,9 @@ def report(
             sel = [s for s in wcxb(results[(name, style)]) if s.page_type == t]
             cells.append(fmt(summarize(sel)["f1"]))
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    out += loss_table(results, next(s for s in systems if s.endswith("(default)")), types)
+    ours = next(s for s in systems if s.endswith("(default)"))
+    out += loss_table(results, ours, types)
+    out += worst_table(results, ours, types)
     readability = [s for s in results[(systems[0], HEADLINE_STYLE)] if s.source == "readability"]
     if readability:
         out += ["", "### Readability pages held out from training (all dump styles pooled)", ""]
@@ -379,6 +386,55 @@ def loss_table(
             tr = summarize(pick(TRAFILATURA, "html", t))
             row += f" {fmt(tr['precision'])} | {fmt(tr['recall'])} |"
         out.append(row)
+    return out
+
+
+def tail(scores: Sequence[PageScore]) -> tuple[float, float, float]:
+    """The share of pages under :data:`FAILED_F1`, the :data:`LOW_PERCENTILE`-th percentile of
+    page F1, and the share of all lost F1 held by the worst :data:`WORST_SHARE` of pages."""
+    f1 = np.sort([s.f1 for s in scores])
+    if not len(f1):
+        return float("nan"), float("nan"), float("nan")
+    lost = 1.0 - f1
+    worst = max(1, round(WORST_SHARE * len(f1)))
+    held = float(lost[:worst].sum() / lost.sum()) if lost.sum() > 0 else 0.0
+    return float(np.mean(f1 < FAILED_F1)), float(np.percentile(f1, LOW_PERCENTILE)), held
+
+
+def worst_table(
+    results: dict[tuple[str, str], list[PageScore]], ours: str, types: list[str]
+) -> list[str]:
+    """The bad tail beside the mean, by page type and by dump style (issue 15's targets)."""
+    out = [
+        "",
+        "### The worst pages, by page type and by dump style (default threshold)",
+        "",
+        f"*Under {FAILED_F1}*: the share of pages whose word F1 is under {FAILED_F1}. "
+        f"*P{LOW_PERCENTILE}*: the {LOW_PERCENTILE}th percentile of page word F1. *Worst "
+        f"{WORST_SHARE:.0%} hold*: the share of all lost F1 (1 − F1, summed over pages) that the "
+        f"worst {WORST_SHARE:.0%} of pages hold. Page types on {HEADLINE_STYLE} dumps.",
+        "",
+        f"| pages | n | word F1 | under {FAILED_F1} | P{LOW_PERCENTILE} | worst {WORST_SHARE:.0%} "
+        "hold |",
+        "| --- |" + " ---: |" * 5,
+    ]
+
+    def row(label: str, sel: list[PageScore]) -> str:
+        under, low, held = tail(sel)
+        return (
+            f"| {label} | {len(sel)} | {fmt(summarize(sel)['f1'])} | {under:.1%} | {fmt(low)} "
+            f"| {held:.0%} |"
+        )
+
+    wcxb = [s for s in results.get((ours, HEADLINE_STYLE), []) if s.source == "wcxb"]
+    for t in types:
+        out.append(row(t, [s for s in wcxb if s.page_type == t]))
+    out.append(row(f"all, {HEADLINE_STYLE}", wcxb))
+    for style in C.STYLES + C.UNSEEN_STYLES:
+        if style == HEADLINE_STYLE:
+            continue
+        sel = [s for s in results.get((ours, style), []) if s.source == "wcxb"]
+        out.append(row(f"all, {style}", sel))
     return out
 
 
@@ -460,7 +516,8 @@ def headline(results: dict[tuple[str, str], list[PageScore]], default: float) ->
         return summarize(sel)["f1"] if sel else float("nan")
 
     ours = next(name for name, _ in results if name.endswith("(default)"))
-    m = summarize([s for s in results[(ours, HEADLINE_STYLE)] if s.source == "wcxb"])
+    wcxb_ours = [s for s in results[(ours, HEADLINE_STYLE)] if s.source == "wcxb"]
+    m = summarize(wcxb_ours)
     by_style = [f1(ours, st) for st in C.STYLES]
     lines = [
         f"- declutter, default threshold {default:.2f}: word F1 **{m['f1']:.3f}** on WCXB test "
@@ -468,6 +525,14 @@ def headline(results: dict[tuple[str, str], list[PageScore]], default: float) ->
         f"{min(by_style):.3f} to {max(by_style):.3f} across the {len(C.STYLES)} dump styles; "
         + ", ".join(f"{st} {f1(ours, st):.3f}" for st in C.UNSEEN_STYLES)
         + " on dump styles it was not trained on.",
+        "- Worst pages ({style}): {under:.1%} of pages under {cut} word F1, 10th percentile "
+        "{low:.3f}; articles {article:.3f}.".format(
+            style=HEADLINE_STYLE,
+            under=tail(wcxb_ours)[0],
+            cut=FAILED_F1,
+            low=tail(wcxb_ours)[1],
+            article=f1(ours, page_type="article"),
+        ),
         "- On the same dumps: "
         + ", ".join(
             f"{name.split(' (')[0]} {f1(name):.3f}"

@@ -556,11 +556,15 @@ def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
     line_piece = np.repeat(np.arange(len(pieces)), piece_lines)
     joins = wrap_joins(line_len, line_piece)
     if joins.any():
-        # A list item or heading never continues the line before it.
+        # A list item or heading never continues the line before it, and neither does a line
+        # of spaces only. The look-ahead stays inside the next line: past it lies another
+        # line, or another page of the batch.
         vis = np.flatnonzero(_CODE[cu] & _VISIBLE_FLAG)
         nxt = np.flatnonzero(joins) + 1
-        first = vis[np.minimum(np.searchsorted(vis, line_start[nxt]), len(vis) - 1)]
-        joins[nxt - 1] &= (_CODE[cu[first]] & _ITEM_FLAG) == 0
+        at = np.searchsorted(vis, line_start[nxt])
+        first = vis[np.minimum(at, len(vis) - 1)]
+        inside = (at < len(vis)) & (first < nl[nxt])
+        joins[nxt - 1] &= inside & ((_CODE[cu[first]] & _ITEM_FLAG) == 0)
         cu[nl[joins]] = ord(" ")
     line_unit = np.zeros(len(nl), dtype=np.int64)
     np.cumsum(~joins[:-1], out=line_unit[1:])

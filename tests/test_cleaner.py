@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from declutter.cleaner import Cleaner, _fill_unscored
@@ -133,3 +133,38 @@ def test_a_blank_line_never_turns_a_lone_cr_into_crlf() -> None:
     keep = np.array([True, False, True, True])
     _keep_line_ends_apart(lines, keep)
     assert keep.tolist() == [True, False, False, True]
+
+
+# A paragraph hard-wrapped near 78 columns, as html2text writes one.
+WRAPPED = (
+    "The council met on Thursday evening to debate the tram extension, which has been\n"
+    "delayed for more than a decade by disputes over the route and the cost of moving\n"
+    "utilities under Harbour Road, and after seven hours of argument the members voted\n"
+    "thirty-one to nineteen in favour of the eastern route that traders had opposed\n"
+    "since the first consultation closed in the spring of the year before last.\n"
+)
+WRAPPED_LINES = st.sampled_from([*WRAPPED.splitlines(), "- Home", "\t", " ", "# Title", ""])
+WRAP_PAGES = st.lists(
+    st.tuples(WRAPPED_LINES | LINES, st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=14
+).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+def test_a_page_scores_alike_before_another_page_that_opens_with_a_list_item(
+    cleaner: Cleaner,
+) -> None:
+    # Issue 16, item 9: the "does the next line open a list item" look-ahead of wrap joining
+    # ran past a whitespace-only last line into the next page of the batch.
+    page = WRAPPED + "\t\n"
+    alone = cleaner.process([page])[0]
+    batched = cleaner.process([page, "- Home\n"])[0]
+    assert batched.keep.tolist() == alone.keep.tolist()
+
+
+@settings(max_examples=300)
+@given(st.lists(WRAP_PAGES | PAGES, min_size=1, max_size=4))
+def test_pages_score_alike_alone_and_in_any_batch(cleaner: Cleaner, pages: list[str]) -> None:
+    batched = cleaner.process(pages)
+    for page, result in zip(pages, batched, strict=True):
+        alone = cleaner.process([page])[0]
+        assert result.keep.tolist() == alone.keep.tolist()
+        np.testing.assert_allclose(result.proba, alone.proba, atol=1e-5)
