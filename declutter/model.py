@@ -33,6 +33,14 @@ import numpy.typing as npt
 
 from declutter.errors import ModelError
 from declutter.features import FEATURE_NAMES, HASH_BITS, LEX_NAMESPACES, N_HASH, Features
+from declutter.page import (
+    PAGE_INTERACTIONS,
+    PAGE_STAGE_NAMES,
+    PAGE_TYPES,
+    PageTypeParams,
+    after_region,
+    page_stage_features,
+)
 from declutter.rows import page_room, shifted, window_means
 
 F32 = npt.NDArray[np.float32]
@@ -40,8 +48,9 @@ I64 = npt.NDArray[np.int64]
 FloatArr = npt.NDArray[np.floating[Any]]
 
 FORMAT = "declutter-model"
-FORMAT_VERSION = 2  # 2 added hinge columns; format 1 files load as models without them
-READABLE_FORMATS = (1, 2)
+# 2 added hinge columns, 3 the page-level stage; older files load as models without them.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 DEFAULT_MODEL_NAME = "default.joblib"
 
 LEX_FEATURES = (
@@ -100,12 +109,26 @@ CONTEXT_NAMES: tuple[str, ...] = (
     *CONTEXT_DENSE,
     *(f"logit~{REPEAT_WINDOW}*{flag}" for flag in REPEAT_FLAGS),
 )
+# With a page-level stage (declutter.page), the context stages also read each page type's
+# probability, alone and times the row columns of PAGE_INTERACTIONS.
+PAGE_CONTEXT_NAMES: tuple[str, ...] = (
+    *(f"p_{t}" for t in PAGE_TYPES),
+    *(f"p_{t}*{col}" for t in PAGE_TYPES for col in PAGE_INTERACTIONS),
+)
 _FEATURE_INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
 REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100 word units
 # Distances to the main region are capped: past 50 rows (a screenful or two) farther says
 # little. A page without a main region has every row at the cap; before, they were at the
 # batch's row count, so a page scored differently alone and in a batch.
 REGION_DISTANCE_CAP = 50
+
+
+def page_inputs(line_logit: F32, features: Features, words: PageWords) -> F32:
+    """The page-level stage's inputs (:data:`declutter.page.PAGE_STAGE_NAMES`) from the line
+    stage's logits, shape ``(n_pages, k)``."""
+    z = np.clip(line_logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
+    inside, _, share = main_region(z, features)
+    return page_stage_features(z, features, inside, share, words.shared)
 
 
 def hinges(x: FloatArr, columns: I64, knots: F32) -> FloatArr:
@@ -255,9 +278,16 @@ def topical(z: F32, words: PageWords) -> F32:
         return np.where(words.total > 0, used / words.total, 0).astype(np.float32)
 
 
-def context_features(logit: F32, features: Features, words: PageWords | None = None) -> F32:
-    """The context stage's inputs (columns named by :data:`CONTEXT_NAMES`); ``words`` is
-    :func:`page_words` of ``features``, computed when not given."""
+def context_features(
+    logit: F32,
+    features: Features,
+    words: PageWords | None = None,
+    page_proba: F32 | None = None,
+) -> F32:
+    """The context stage's inputs (columns named by :data:`CONTEXT_NAMES`, then
+    :data:`PAGE_CONTEXT_NAMES` when ``page_proba`` is given); ``words`` is :func:`page_words`
+    of ``features``, computed when not given; ``page_proba`` the page-type probabilities of
+    the page-level stage, shape ``(n_pages, len(PAGE_TYPES))``."""
     z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
     room_before, room_after = page_room(features.page_rows)
     page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
@@ -304,6 +334,20 @@ def context_features(logit: F32, features: Features, words: PageWords | None = N
     cols.extend(features.dense[:, _FEATURE_INDEX[name]] for name in CONTEXT_DENSE)
     near = means[REPEAT_WINDOW]
     cols.extend(near * features.dense[:, _FEATURE_INDEX[flag]] for flag in REPEAT_FLAGS)
+    if page_proba is not None:
+        row_proba = page_proba[page]
+        interact = {
+            "logit": z,
+            "in_main_region": inside.astype(np.float32),
+            "after_main_region": after_region(inside, features.page_rows).astype(np.float32),
+            "log_rows_to_main_region": np.log1p(distance).astype(np.float32),
+        }
+        cols.extend(row_proba[:, k] for k in range(len(PAGE_TYPES)))
+        cols.extend(
+            row_proba[:, k] * interact[name]
+            for k in range(len(PAGE_TYPES))
+            for name in PAGE_INTERACTIONS
+        )
     # Stacked column by column and transposed: 2x faster than column_stack on large batches.
     stacked = np.stack(cols).astype(np.float32, copy=False)
     return np.asarray(stacked.T, dtype=np.float32)
@@ -381,6 +425,7 @@ class LineModel:
     line: LogisticParams
     lexicon: F32  # (len(LEX_NAMESPACES), N_HASH) log-odds of content per hashed bucket
     contexts: tuple[LogisticParams, ...]  # applied in turn, each on the previous scores
+    page: PageTypeParams | None = None  # the page-level stage, read by the context stages
     threshold: float = 0.5
     smoothing: float = 0.0
     feature_names: tuple[str, ...] = LINE_NAMES
@@ -402,13 +447,21 @@ class LineModel:
 
     def logits(self, features: Features) -> F32:
         """Final log-odds of content for every row (line stage, then the context stages)."""
+        return self.scores(features)[0]
+
+    def scores(self, features: Features) -> tuple[F32, F32 | None]:
+        """Final log-odds of content for every row, and the page-level stage's page-type
+        probabilities, shape ``(n_pages, len(PAGE_TYPES))`` (None without that stage)."""
+        n_pages = len(features.page_rows) - 1
         if features.n_rows == 0:
-            return np.zeros(0, dtype=np.float32)
+            empty = None if self.page is None else np.zeros((n_pages, len(PAGE_TYPES)), np.float32)
+            return np.zeros(0, dtype=np.float32), empty
         z = self.line_logits(features)
         words = page_words(features)
+        proba = None if self.page is None else self.page.proba(page_inputs(z, features, words))
         for stage in self.contexts:
-            z = stage.decision(context_features(z, features, words))
-        return z
+            z = stage.decision(context_features(z, features, words, proba))
+        return z, proba
 
     def predict_proba(self, features: Features) -> F32:
         """Probability that each row is content."""
@@ -427,6 +480,7 @@ class LineModel:
             # float16 halves the file; log-odds need no more than three significant digits.
             "lexicon": self.lexicon.astype(np.float16),
             "contexts": [_params_dict(c) for c in self.contexts],
+            "page": None if self.page is None else self.page.to_dict(),
             "threshold": self.threshold,
             "smoothing": self.smoothing,
             "metadata": self.metadata,
@@ -549,13 +603,17 @@ def from_dict(raw: object, name: str = "model") -> LineModel:
             f"{name}: trained with different features than this declutter computes; "
             "retrain it with `declutter train`"
         )
-    if tuple(raw.get("context_names", ())) != CONTEXT_NAMES:
+    has_page = raw.get("page") is not None
+    context_names = CONTEXT_NAMES + (PAGE_CONTEXT_NAMES if has_page else ())
+    if tuple(raw.get("context_names", ())) != context_names:
         raise ModelError(f"{name}: trained with different context features; retrain it")
     try:
         model = LineModel(
             line=_params(raw["line"], len(LINE_NAMES)),
             lexicon=_matrix(raw["lexicon"], (len(LEX_NAMESPACES), N_HASH)),
-            contexts=tuple(_params(c, len(CONTEXT_NAMES)) for c in raw["contexts"]),
+            contexts=tuple(_params(c, len(context_names)) for c in raw["contexts"]),
+            page=_page_params(raw["page"]) if has_page else None,
+            context_names=context_names,
             threshold=float(raw["threshold"]),
             smoothing=float(raw["smoothing"]),
             metadata=dict(raw.get("metadata") or {}),
@@ -596,4 +654,16 @@ def _params(raw: Any, size: int) -> LogisticParams:
         raise ValueError("intercept is not finite")
     return LogisticParams(
         _vector(raw["mean"], size), scale, _vector(raw["coef"], size), intercept, columns, knots
+    )
+
+
+def _page_params(raw: Any) -> PageTypeParams:
+    if tuple(raw["types"]) != PAGE_TYPES:
+        raise ValueError("page types differ from this declutter's")
+    k, t = len(PAGE_STAGE_NAMES), len(PAGE_TYPES)
+    scale = _vector(raw["scale"], k)
+    if (scale <= 0).any():
+        raise ValueError("scaler scale must be positive")
+    return PageTypeParams(
+        _vector(raw["mean"], k), scale, _matrix(raw["coef"], (k, t)), _vector(raw["intercept"], t)
     )

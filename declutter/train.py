@@ -54,15 +54,18 @@ from declutter.model import (
     CONTEXT_NAMES,
     LEX_FEATURES,
     LINE_NAMES,
+    PAGE_CONTEXT_NAMES,
     LineModel,
     LogisticParams,
     PageWords,
     context_features,
     hinges,
     lexical_columns,
+    page_inputs,
     page_words,
     sigmoid,
 )
+from declutter.page import PAGE_TYPES, PageTypeParams
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -387,6 +390,50 @@ def export_logistic(pipeline: Pipeline) -> LogisticParams:
     )
 
 
+# The page-level stage's regularization: ~10,000 page dumps and 25 columns.
+PAGE_C = 1.0
+MISSING_TYPE_LOGIT = -30.0  # a page type absent from the training pages is never predicted
+
+
+def page_type_codes(page_types: Sequence[str]) -> I64:
+    """Each page's index in :data:`declutter.page.PAGE_TYPES`, -1 when unknown."""
+    index = {t: k for k, t in enumerate(PAGE_TYPES)}
+    return np.array([index.get(t, -1) for t in page_types], dtype=np.int64)
+
+
+def fit_page_stage(x: F32, labels: I64, C: float = PAGE_C, max_iter: int = 300) -> PageTypeParams:
+    """A multinomial logistic regression of page type on page-level features.
+
+    ``x`` is ``(n_pages, k)`` (:func:`declutter.model.page_inputs`), ``labels`` each page's
+    :func:`page_type_codes` (all known). Types without pages get :data:`MISSING_TYPE_LOGIT`.
+    """
+    pipeline = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("logreg", LogisticRegression(C=C, max_iter=max_iter, solver="lbfgs")),
+        ]
+    )
+    pipeline.fit(x, labels)
+    scaler: StandardScaler = pipeline.named_steps["scale"]
+    logreg: LogisticRegression = pipeline.named_steps["logreg"]
+    k = x.shape[1]
+    coef = np.zeros((k, len(PAGE_TYPES)), dtype=np.float32)
+    intercept = np.full(len(PAGE_TYPES), MISSING_TYPE_LOGIT, dtype=np.float32)
+    classes = logreg.classes_.astype(np.int64)
+    if len(classes) == 2:  # scikit-learn fits one column for two classes: log-odds of the second
+        coef[:, classes[1]] = logreg.coef_[0]
+        intercept[classes] = (0.0, logreg.intercept_[0])
+    else:
+        coef[:, classes] = logreg.coef_.T
+        intercept[classes] = logreg.intercept_
+    return PageTypeParams(
+        mean=scaler.mean_.astype(np.float32),
+        scale=np.where(scaler.scale_ > 0, scaler.scale_, 1.0).astype(np.float32),
+        coef=coef,
+        intercept=intercept,
+    )
+
+
 def page_word_f1(
     keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]], words: F32, page_rows: I64
 ) -> F64:
@@ -416,6 +463,7 @@ class _Stages:
     contexts: list[Pipeline]
     line_logit: F32
     logit: F32
+    page: PageTypeParams | None
 
 
 class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
@@ -453,6 +501,9 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         power: 0 counts every row alike, 1 every word. The context stages count rows alike.
     context_rounds : int
         Context stages applied in turn, each over the previous one's scores.
+    page_stage : bool
+        Fit the page-level stage (:mod:`declutter.page`) when ``fit`` is given the page types
+        of at least two kinds of page.
     random_state : int
         Seed of the row sample.
     """
@@ -469,6 +520,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         page_weight_power: float = PAGE_WEIGHT_POWER,
         word_weight_power: float = WORD_WEIGHT_POWER,
         context_rounds: int = CONTEXT_ROUNDS,
+        page_stage: bool = True,
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -481,6 +533,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self.page_weight_power = page_weight_power
         self.word_weight_power = word_weight_power
         self.context_rounds = context_rounds
+        self.page_stage = page_stage
         self.random_state = random_state
 
     def fit(
@@ -489,12 +542,14 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         y: npt.NDArray[np.integer[Any]],
         groups: npt.NDArray[Any],
         sample_weight: npt.NDArray[np.floating[Any]] | None = None,
+        page_types: npt.NDArray[np.int64] | None = None,
     ) -> DeclutterTrainer:
         """Fit on the rows of ``features``; ``y`` is 1/0 per row, -1 for rows to ignore.
 
         ``groups`` (one per row) keeps related pages together, in cross-fitting folds and in
         the validation split; ``sample_weight`` (one per row) weighs rows in the fits, by
-        default as ``page_weight_power`` and ``word_weight_power`` say.
+        default as ``page_weight_power`` and ``word_weight_power`` say; ``page_types`` (one
+        per page, :func:`page_type_codes`, -1 unknown) trains the page-level stage.
         """
         y = np.asarray(y)
         if y.shape != (features.n_rows,):
@@ -525,12 +580,13 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         # see only lexicons fitted without them: one lexicon serves both fits below, and so
         # does which rows share which words (it does not depend on the labels).
         words = page_words(features)
+        types = np.asarray(page_types) if self.page_stage and page_types is not None else None
         train_rows = fit_rows[~held_out[fit_rows]]
         if held_out.any() and len(np.unique(y[train_rows])) == 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 stages = self._fit_stages(
-                    features, lex_cols, words, y, train_rows, weights, "held-out "
+                    features, lex_cols, words, y, train_rows, weights, types, "held-out "
                 )
             decode_y, logits = np.where(held_out, y, -1), stages.logit
         else:
@@ -538,7 +594,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             decode_y, logits = y, None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            final = self._fit_stages(features, lex_cols, words, y, fit_rows, weights, "")
+            final = self._fit_stages(features, lex_cols, words, y, fit_rows, weights, types, "")
         # Reported in the model's metadata rather than as a warning on the user's terminal.
         self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         start = time.perf_counter()
@@ -546,7 +602,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             final.logit if logits is None else logits, decode_y, features, self.random_state
         )
         self.timings_["decoder"] = time.perf_counter() - start
-        self.line_, self.contexts_ = final.line, final.contexts
+        self.line_, self.contexts_, self.page_ = final.line, final.contexts, final.page
         self.line_logit_, self.logit_ = final.line_logit, final.logit
         # Held-out scores: what the model does on sites it has not seen (empty mask: none).
         self.validation_ = held_out & (y >= 0)
@@ -595,6 +651,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         y: npt.NDArray[np.integer[Any]],
         fit_rows: I64,
         weights: _Weights,
+        page_types: I64 | None,
         label: str,
     ) -> _Stages:
         """The line stage and the context rounds, fitted on ``fit_rows``."""
@@ -604,10 +661,11 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         line_x = np.hstack([features.dense[fit_rows], lex_cols[fit_rows]], dtype=LINE_FIT_DTYPE)
         line.fit(line_x, y[fit_rows], logreg__sample_weight=weights.line[fit_rows])
         line_logit = export_logistic(line).decision(features.dense, lex_cols)
+        page, proba = self._fit_page(features, line_logit, words, fit_rows, page_types)
         # Each context round reads the previous round's scores: evidence spreads further.
         contexts, logit = [], line_logit
         for _ in range(self.context_rounds):
-            context_x = context_features(logit, features, words)
+            context_x = context_features(logit, features, words, proba)
             context = logistic_pipeline(self.context_C, self.max_iter)
             context.fit(
                 context_x[fit_rows], y[fit_rows], logreg__sample_weight=weights.context[fit_rows]
@@ -615,7 +673,29 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             logit = export_logistic(context).decision(context_x)
             contexts.append(context)
         self.timings_[label + "stages"] = time.perf_counter() - start
-        return _Stages(line, contexts, line_logit, logit)
+        return _Stages(line, contexts, line_logit, logit, page)
+
+    def _fit_page(
+        self,
+        features: Features,
+        line_logit: F32,
+        words: PageWords,
+        fit_rows: I64,
+        types: I64 | None,
+    ) -> tuple[PageTypeParams | None, F32 | None]:
+        """The page-level stage, fitted on the typed pages with rows among ``fit_rows``, and
+        its probabilities for every page; (None, None) without two kinds of typed page."""
+        if types is None:
+            return None, None
+        page_of_row = np.repeat(np.arange(len(types)), np.diff(features.page_rows))
+        fit_pages = np.zeros(len(types), dtype=bool)
+        fit_pages[page_of_row[fit_rows]] = True
+        fit_pages &= types >= 0
+        if len(np.unique(types[fit_pages])) < 2:
+            return None, None
+        x = page_inputs(line_logit, features, words)
+        params = fit_page_stage(x[fit_pages], types[fit_pages], max_iter=self.max_iter)
+        return params, params.proba(x)
 
     def to_model(self, metadata: dict[str, Any] | None = None) -> LineModel:
         """Export the fitted stages as a numpy-only :class:`LineModel`."""
@@ -625,10 +705,11 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
             line=export_logistic(self.line_),
             lexicon=lexicon.astype(np.float32),
             contexts=tuple(export_logistic(c) for c in self.contexts_),
+            page=self.page_,
             threshold=float(self.threshold_),
             smoothing=float(self.smoothing_),
             feature_names=LINE_NAMES,
-            context_names=CONTEXT_NAMES,
+            context_names=CONTEXT_NAMES + (PAGE_CONTEXT_NAMES if self.page_ else ()),
             metadata=dict(metadata or {}),
         )
 
@@ -767,7 +848,7 @@ def train(
     y = row_labels(features, line_labels)
     page_groups = np.array([p.group for p in pages])
     groups = np.repeat(page_groups, np.diff(features.page_rows))
-    trainer.fit(features, y, groups)
+    trainer.fit(features, y, groups, page_types=page_type_codes([p.page_type for p in pages]))
     labelled = y >= 0
     held = trainer.validation_
     keep = decode(

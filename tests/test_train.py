@@ -248,3 +248,38 @@ def test_page_weights_at_page_power_one_give_every_page_the_same_total() -> None
     labelled = np.array([True, True, True])
     weight = page_weights(page_rows, labelled, 1.0, np.array([16, 4, 0]), 0.5)
     assert weight[:2].sum() == pytest.approx(weight[2])  # a wordless row still counts as 1
+
+
+def test_page_stage_predicts_the_type_it_was_fitted_on() -> None:
+    from declutter.train import fit_page_stage
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype(np.float32)
+    labels = np.where(x[:, 0] > 0, 3, 0)  # forum when the first column is positive
+    params = fit_page_stage(x, labels)
+    proba = params.proba(x)
+    predicted = proba.argmax(axis=1)
+    assert (predicted == labels).mean() > 0.9
+    assert proba[:, [1, 2, 4, 5, 6]].max() < 1e-6  # types without pages are never predicted
+
+
+def test_page_type_codes() -> None:
+    from declutter.train import page_type_codes
+
+    assert page_type_codes(["article", "", "forum", "blog"]).tolist() == [0, -1, 3, -1]
+
+
+def test_trainer_fits_a_page_stage_given_page_types(training_pages: list[LabelledPage]) -> None:
+    from dataclasses import replace
+
+    pages = [
+        replace(p, page_type=("article", "forum")[k % 2]) for k, p in enumerate(training_pages)
+    ]
+    model, _ = train(pages, DeclutterTrainer(n_splits=2, validation_share=0.0))
+    assert model.page is not None
+    _, proba = model.scores(featurize_pages(pages[:3]))
+    assert proba is not None and proba.shape[0] == 3
+
+
+def test_trainer_without_page_types_fits_no_page_stage(tiny_model: LineModel) -> None:
+    assert tiny_model.page is None
