@@ -125,6 +125,9 @@ def score_rows(result: PageResult, fmt: str, record: int | None = None) -> str:
         else:
             row: dict[str, Any] = {} if record is None else {"record": record}
             row.update({"line": number, "probability": prob, "keep": keep, "text": text})
+            if result.page_type is not None:
+                row["page_type"] = result.page_type
+                row["page_type_probability"] = result.page_types[result.page_type]
             out.append(_json_line(row))
     return "".join(out)
 

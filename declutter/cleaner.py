@@ -24,6 +24,7 @@ from declutter.errors import UsageError
 from declutter.features import featurize
 from declutter.lines import split_lines
 from declutter.model import LineModel, load_model, sigmoid
+from declutter.page import PAGE_TYPES
 
 F32 = npt.NDArray[np.float32]
 BoolArr = npt.NDArray[np.bool_]
@@ -41,6 +42,9 @@ class PageResult:
     lines: list[str] = field(repr=False)  # with their endings, "".join(lines) == input
     proba: F32 = field(repr=False)
     keep: BoolArr = field(repr=False)
+    # The page-level stage's probability for each page type (declutter.page.PAGE_TYPES); empty
+    # for a model without that stage.
+    page_types: dict[str, float] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -50,6 +54,11 @@ class PageResult:
     @property
     def n_kept(self) -> int:
         return int(self.keep.sum())
+
+    @property
+    def page_type(self) -> str | None:
+        """The most likely page type by the page-level stage (None without that stage)."""
+        return max(self.page_types, key=self.page_types.__getitem__) if self.page_types else None
 
 
 def _check_threshold(threshold: float) -> float:
@@ -90,7 +99,7 @@ class Cleaner:
     def process(self, texts: Sequence[str]) -> list[PageResult]:
         """Clean a batch of pages (faster than one at a time)."""
         features = featurize(texts)
-        logits = self.model.logits(features)
+        logits, page_proba = self.model.scores(features)
         keep_rows = decode(logits, features.page_rows, self.threshold, self.smoothing)
         rows = features.line_rows
         scored = rows >= 0
@@ -101,11 +110,16 @@ class Cleaner:
         keep = _fill_unscored(keep, scored, features.line_blank, features.page_lines)
         bounds = features.page_lines.tolist()
         results = []
-        for text, lo, hi in zip(texts, bounds[:-1], bounds[1:], strict=True):
+        for k, (text, lo, hi) in enumerate(zip(texts, bounds[:-1], bounds[1:], strict=True)):
             lines = split_lines(text)
             if "\r" in text:
                 _keep_line_ends_apart(lines, keep[lo:hi])
-            results.append(PageResult(lines, proba[lo:hi], keep[lo:hi]))
+            types = (
+                {}
+                if page_proba is None
+                else {t: round(float(p), 4) for t, p in zip(PAGE_TYPES, page_proba[k], strict=True)}
+            )
+            results.append(PageResult(lines, proba[lo:hi], keep[lo:hi], types))
         return results
 
     def clean(self, text: str) -> str:

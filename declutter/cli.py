@@ -21,7 +21,7 @@ from declutter.corpus import build_all
 from declutter.data import iter_pages, load_pages
 from declutter.errors import DeclutterError, UsageError
 from declutter.evaluate import evaluate
-from declutter.explain import explain_page, format_explanation
+from declutter.explain import explain_page, format_explanation, page_summary
 from declutter.model import load_model
 from declutter.textio import check_codec, decode, read_bytes
 
@@ -296,6 +296,9 @@ def explain(
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        summary = page_summary(cleaner, text)
+        if summary is not None:
+            sys.stdout.write(summary + "\n")
         for row in explain_page(cleaner, text, top):
             sys.stdout.write(format_explanation(row) + "\n")
         return EXIT_OK

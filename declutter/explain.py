@@ -63,6 +63,16 @@ def explain_page(cleaner: Cleaner, text: str, top: int = 3) -> list[LineExplanat
     return out
 
 
+def page_summary(cleaner: Cleaner, text: str, top: int = 3) -> str | None:
+    """What the page-level stage decided, as one line (None for a model without it):
+    the page types it finds most likely, with their probabilities."""
+    types = cleaner.process([text])[0].page_types
+    if not types:
+        return None
+    ranked = sorted(types.items(), key=lambda kv: -kv[1])[:top]
+    return "page type: " + ", ".join(f"{t} {p:.2f}" for t, p in ranked)
+
+
 def format_explanation(e: LineExplanation) -> str:
     """One line of ``declutter explain`` output."""
     decision = "keep" if e.keep else "drop"

@@ -42,3 +42,17 @@ def tiny_model(training_pages: list[LabelledPage]) -> LineModel:
 
     model, _ = train(training_pages, DeclutterTrainer(n_splits=3))
     return model
+
+
+@pytest.fixture(scope="session")
+def typed_model(training_pages: list[LabelledPage]) -> LineModel:
+    """A small model with a page-level stage: the project's pages given two page types."""
+    from dataclasses import replace
+
+    from declutter.train import DeclutterTrainer, train
+
+    pages = [
+        replace(p, page_type=("article", "forum")[k % 2]) for k, p in enumerate(training_pages)
+    ]
+    model, _ = train(pages, DeclutterTrainer(n_splits=2, validation_share=0.0))
+    return model

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from declutter import batch
+from declutter.cleaner import Cleaner
 from declutter.errors import UsageError
+from declutter.model import LineModel
 
 
 def test_stdin_plan() -> None:
@@ -75,3 +78,15 @@ def test_reporter_hears_progress_and_failures(tmp_path: Path) -> None:
     assert ("progress", (2, 2)) in recorder.events
     assert any(kind == "failure" and "missing.txt" in str(m) for kind, m in recorder.events)
     assert summary.files == 1 and not summary.ok
+
+
+def test_jsonl_scores_name_the_page_type_of_the_page_stage(typed_model: LineModel) -> None:
+    result = Cleaner(typed_model).process(["Home\nThe council met on Tuesday to vote.\n"])[0]
+    rows = [json.loads(x) for x in batch.score_rows(result, "jsonl").splitlines()]
+    assert {r["page_type"] for r in rows} == {result.page_type}
+    assert rows[0]["page_type_probability"] == result.page_types[result.page_type]
+
+
+def test_jsonl_scores_without_a_page_stage_have_no_page_type(tiny_model: LineModel) -> None:
+    result = Cleaner(tiny_model).process(["Home\nThe council met on Tuesday to vote.\n"])[0]
+    assert "page_type" not in json.loads(batch.score_rows(result, "jsonl").splitlines()[0])

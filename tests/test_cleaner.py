@@ -11,6 +11,7 @@ from declutter.cleaner import Cleaner, _fill_unscored
 from declutter.errors import UsageError
 from declutter.lines import split_lines
 from declutter.model import LineModel
+from declutter.page import PAGE_TYPES
 
 PIECES = st.sampled_from([*"ab .,|»\t\ré中", "Share", "The river rose by a metre."])
 LINES = st.lists(PIECES, max_size=12).map("".join)
@@ -168,3 +169,15 @@ def test_pages_score_alike_alone_and_in_any_batch(cleaner: Cleaner, pages: list[
         alone = cleaner.process([page])[0]
         assert result.keep.tolist() == alone.keep.tolist()
         np.testing.assert_allclose(result.proba, alone.proba, atol=1e-5)
+
+
+def test_page_types_come_with_a_page_stage(typed_model: LineModel) -> None:
+    result = Cleaner(typed_model).process(["Home\nThe council met on Tuesday to vote.\n"])[0]
+    assert set(result.page_types) == set(PAGE_TYPES)
+    assert abs(sum(result.page_types.values()) - 1) < 1e-3
+    assert result.page_type == max(result.page_types, key=result.page_types.__getitem__)
+
+
+def test_no_page_types_without_a_page_stage(cleaner: Cleaner) -> None:
+    result = cleaner.process(["Home\nThe council met on Tuesday to vote.\n"])[0]
+    assert result.page_types == {} and result.page_type is None

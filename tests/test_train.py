@@ -269,15 +269,11 @@ def test_page_type_codes() -> None:
     assert page_type_codes(["article", "", "forum", "blog"]).tolist() == [0, -1, 3, -1]
 
 
-def test_trainer_fits_a_page_stage_given_page_types(training_pages: list[LabelledPage]) -> None:
-    from dataclasses import replace
-
-    pages = [
-        replace(p, page_type=("article", "forum")[k % 2]) for k, p in enumerate(training_pages)
-    ]
-    model, _ = train(pages, DeclutterTrainer(n_splits=2, validation_share=0.0))
-    assert model.page is not None
-    _, proba = model.scores(featurize_pages(pages[:3]))
+def test_trainer_fits_a_page_stage_given_page_types(
+    typed_model: LineModel, training_pages: list[LabelledPage]
+) -> None:
+    assert typed_model.page is not None
+    _, proba = typed_model.scores(featurize_pages(training_pages[:3]))
     assert proba is not None and proba.shape[0] == 3
 
 
