@@ -75,3 +75,10 @@ def test_wrapping_is_decided_per_page() -> None:
     lengths = np.array([74, 77, 75, 76, 20, 74, 77, 30])
     groups = np.array([0, 0, 0, 0, 0, 1, 1, 1])
     assert wrap_joins(lengths, groups).tolist() == [True] * 4 + [False] * 4
+
+
+def test_lines_of_varied_length_are_not_wrapping() -> None:
+    # Teaser titles of 60-75 characters among longer unwrapped paragraphs: the densest width
+    # holds many lines, but many more are wider than it.
+    lengths = np.array([62, 70, 75, 66, 72, 68, 120, 140, 95, 130, 110, 150])
+    assert not wrap_joins(lengths).any()
