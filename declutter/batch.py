@@ -148,6 +148,22 @@ def _json_line(obj: object) -> str:
 
 # --- worker state -----------------------------------------------------------------------------
 _worker_cleaner: Cleaner | None = None
+_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_pool(jobs: int, cleaner: Cleaner) -> Any:
+    """A pool of ``jobs`` workers. SIGINT and SIGTERM are blocked while it forks, so that a
+    worker never runs the parent's handlers before :func:`_init_worker` sets its own; the
+    parent gets a signal that came meanwhile as soon as the pool is up."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if not hasattr(signal, "pthread_sigmask"):
+        return context.Pool(jobs, _init_worker, (cleaner,))
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    try:
+        return context.Pool(jobs, _init_worker, (cleaner,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _init_worker(cleaner: Cleaner) -> None:
@@ -155,6 +171,8 @@ def _init_worker(cleaner: Cleaner) -> None:
     _worker_cleaner = cleaner
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for workers
+    if hasattr(signal, "pthread_sigmask"):  # blocked while the pool started (see _start_pool)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
     with contextlib.suppress(ImportError):  # numpy's BLAS threads would fight the workers
         from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only in workers
 
@@ -174,8 +192,7 @@ def run_ordered(
         _init_worker_inline(cleaner)
         yield from map(func, tasks)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = multiprocessing.get_context(method).Pool(jobs, _init_worker, (cleaner,))
+    pool = _start_pool(jobs, cleaner)
     pending: deque[Any] = deque()
     try:
         for task in tasks:
@@ -339,12 +356,24 @@ def write_stdout(stdout: BinaryIO | None, data: bytes) -> None:
     if stdout is None:
         raise OutputError("standard output is closed; give -o FILE")
     try:
-        stdout.write(data)
+        write_all(stdout, data)
         stdout.flush()
     except BrokenPipeError:
         raise
     except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
         raise OutputError(f"standard output: cannot write ({_strerror(exc)})") from None
+
+
+def write_all(stream: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``. An unbuffered stream (standard output under
+    ``PYTHONUNBUFFERED``) may take part of it: a pipe whose reader left takes what fits, and
+    only the next write fails."""
+    view = memoryview(data)
+    while view:
+        n = stream.write(view)
+        if n is None:  # a non-blocking stream that is full: no way to wait here
+            raise BlockingIOError(11, "output would block")
+        view = view[n:]
 
 
 def _strerror(exc: Exception) -> str:
@@ -714,10 +743,10 @@ def _clean_jsonl_job(
     try:
         with _output(job.target, stdout) as out:
             if options.scores == "tsv":
-                out.write(tsv_header(True).encode("utf-8"))
+                write_all(out, tsv_header(True).encode("utf-8"))
             tasks = ((b, options) for b in _batches(job.name, lines))
             for outcome in run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs):
-                out.write(outcome.output)
+                write_all(out, outcome.output)
                 _record_jsonl(outcome, summary, reporter)
                 reporter.progress(summary.pages, None)
             out.flush()

@@ -28,7 +28,7 @@ from declutter.errors import DeclutterError, InputError, OutputError, UsageError
 from declutter.evaluate import evaluate
 from declutter.explain import explain_page, format_explanation
 from declutter.model import load_model
-from declutter.textio import ERROR_HANDLERS, check_codec, decode, read_bytes
+from declutter.textio import ERROR_HANDLERS, check_codec, decode, defer_signal, read_bytes
 
 app = typer.Typer(
     name="declutter",
@@ -118,7 +118,11 @@ class _Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that partial outputs are removed."""
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if defer_signal(signum):  # an output's temporary file is being created: raised again soon
+        return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise _Terminated
 
 
@@ -152,7 +156,7 @@ def _read_stdin() -> bytes:
 
 def _run(body: Callable[[], int]) -> None:
     """Run a command body, mapping errors to messages and exit codes."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         code = body()
     except DeclutterError as exc:
@@ -171,7 +175,8 @@ def _run(body: Callable[[], int]) -> None:
         _drop_stdout()
         raise typer.Exit(EXIT_PIPE) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     raise typer.Exit(code)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import signal
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -137,6 +138,30 @@ def _umask() -> int:
     return mask
 
 
+class _Creating:
+    """Whether a temporary output file is being created, and a signal that came meanwhile."""
+
+    active = False
+    pending: int | None = None
+
+
+def defer_signal(signum: int) -> bool:
+    """For signal handlers that raise (Ctrl-C, SIGTERM): True when the signal must wait because
+    a temporary output file is being created and could not yet be removed. It is raised again
+    (``signal.raise_signal``) as soon as the file is known."""
+    if _Creating.active:
+        _Creating.pending = signum
+        return True
+    return False
+
+
+def _created() -> None:
+    _Creating.active = False
+    signum, _Creating.pending = _Creating.pending, None
+    if signum is not None:
+        signal.raise_signal(signum)
+
+
 def _cannot_write(path: Path, exc: OSError) -> OutputError:
     if isinstance(exc, FileExistsError | NotADirectoryError):
         return OutputError(f"{path}: cannot write (a file is in the way of its folder)")
@@ -172,13 +197,21 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
         return
     real = Path(os.path.realpath(path))  # a dangling link creates the file it points to
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    # A signal between creating the temporary file and the `try` that removes it would leave
+    # it behind: handlers that use defer_signal() wait until it is known.
+    _Creating.active = True
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".part", dir=real.parent)
     except OSError as exc:
+        _created()
         raise _cannot_write(path, exc) from None
+    except BaseException:
+        _created()
+        raise
     tmp = Path(name)
     try:
+        _created()
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             yield f
