@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from declutter import batch
 from declutter.errors import UsageError
@@ -75,3 +77,35 @@ def test_reporter_hears_progress_and_failures(tmp_path: Path) -> None:
     assert ("progress", (2, 2)) in recorder.events
     assert any(kind == "failure" and "missing.txt" in str(m) for kind, m in recorder.events)
     assert summary.files == 1 and not summary.ok
+
+
+# --- JSON Lines records keep their text (issue 16) -----------------------------------------------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5), st.text())
+def test_parse_record_agrees_with_json_and_splice_changes_one_value(
+    obj: dict[str, object], new: str
+) -> None:
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False) + "\n"
+    record = batch.parse_record(text)
+    assert record.values == json.loads(text)
+    spliced = batch.splice(record, "k", new)
+    assert json.loads(spliced) == {**obj, "k": new}
+    if "k" in obj:  # everything but the value is the original text
+        start, end = record.spans["k"]
+        assert spliced[:start] == text[:start] and spliced.endswith(text[end:])
+
+
+def test_parse_record_refuses_what_json_refuses() -> None:
+    for text in ['{"a": 1,}', '{"a" 1}', "[1]", '{"a": 1} x', "{", '{"a": 1}{}', "{,}"]:
+        with pytest.raises(ValueError):
+            batch.parse_record(text)
