@@ -798,13 +798,21 @@ class Plan:
 
 def _walk(folder: Path, patterns: Sequence[str], failures: list[str]) -> list[Path]:
     """Files under ``folder`` whose path ends like one of ``patterns`` (as ``rglob`` matches);
-    every folder that cannot be read is added to ``failures``."""
+    every folder that cannot be read is added to ``failures``. Linked folders are followed,
+    except a link back to a folder the walk is inside (a cycle)."""
 
     def unreadable(exc: OSError) -> None:
         failures.append(f"{exc.filename}: cannot read folder ({exc.strerror}); skipped")
 
+    def cycle(top: str, name: str) -> bool:
+        link = Path(top, name)
+        if not link.is_symlink():
+            return False
+        return _inside(Path(top), link)  # the link leads to the walk's own ancestor
+
     found = []
-    for top, _, names in os.walk(folder, onerror=unreadable):
+    for top, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        folders[:] = [name for name in folders if not cycle(top, name)]
         for name in names:
             path = Path(top, name)
             relative = PurePath(path.relative_to(folder))

@@ -174,6 +174,10 @@ def _run(body: Callable[[], int]) -> None:
         # The reader went away (e.g. `| head -1`): stop quietly, like other Unix filters.
         _drop_stdout()
         raise typer.Exit(EXIT_PIPE) from None
+    except OSError as exc:  # writing a report to a full or failing standard output
+        _err(f"{exc.filename or 'standard output'}: cannot write ({exc.strerror or exc})")
+        _drop_stdout()
+        raise typer.Exit(EXIT_DATA) from None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

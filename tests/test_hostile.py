@@ -168,6 +168,11 @@ def make_fifo_reader(folder: Path) -> None:
     os.mkfifo(folder / "fifo")
 
 
+def _links(folder: Path, links: dict[str, str]) -> None:
+    for name, to in links.items():
+        (folder / name).symlink_to(to)
+
+
 def symlink(name: str, to: str) -> Callable[[Path], None]:
     def setup(folder: Path) -> None:
         (folder / name).symlink_to(to)
@@ -709,6 +714,22 @@ CASES: list[Case] = [
         err_has=("empty: no files match",),
         after=file_is("out/a.txt"),
     ),
+    Case(
+        "path-linked-folders-followed-cycles-ended",
+        args=("in", "-o", "out"),
+        files={"in/real/page.txt": PROSE.encode()},
+        setup=lambda folder: _links(
+            folder, {"in/real/loop": "..", "in/real/self": ".", "in/alias": "real"}
+        ),
+        after=lambda folder, _: (
+            None
+            if sorted(
+                p.relative_to(folder / "out").as_posix() for p in (folder / "out").rglob("*.txt")
+            )
+            == ["alias/page.txt", "real/page.txt"]
+            else pytest.fail("walk")
+        ),
+    ),
     Case("path-missing-input", args=("nope.txt",), code=1, err_has=("nope.txt: no such file",)),
     Case(
         "path-input-is-a-folder-of-one",
@@ -825,6 +846,13 @@ CASES: list[Case] = [
         "stream-stdout-full-jsonl",
         shell="{D} clean --jsonl in.jsonl > /dev/full",
         files={"in.jsonl": jsonl({"text": "a"})},
+        code=1,
+        err_has=("standard output: cannot write (No space left on device)",),
+    ),
+    Case(
+        "stream-explain-stdout-full",
+        shell="{D} explain in.txt > /dev/full",
+        files={"in.txt": PROSE.encode()},
         code=1,
         err_has=("standard output: cannot write (No space left on device)",),
     ),
