@@ -20,6 +20,7 @@ import pickle
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -166,6 +167,15 @@ def chmod(name: str, mode: int) -> Callable[[Path], None]:
 
 def make_fifo_reader(folder: Path) -> None:
     os.mkfifo(folder / "fifo")
+
+
+def _null_device(path: Path) -> None:
+    """A character device node like /dev/null (as root), or a link to /dev/null, which another
+    user cannot replace anyway."""
+    if IS_ROOT:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    else:
+        path.symlink_to("/dev/null")
 
 
 def _links(folder: Path, links: dict[str, str]) -> None:
@@ -626,10 +636,13 @@ CASES: list[Case] = [
         stdout=PROSE.encode(),
     ),
     Case(
-        "path-dev-null-stays-a-device",
-        args=("in.txt", "-o", "/dev/null"),
+        # A private copy of /dev/null (the same device numbers): were declutter to replace the
+        # device, the machine's own /dev/null must not be the one lost.
+        "path-device-stays-a-device",
+        args=("in.txt", "-o", "null"),
         files={"in.txt": PROSE.encode()},
-        after=lambda folder, _: None if Path("/dev/null").is_char_device() else pytest.fail("gone"),
+        setup=lambda folder: _null_device(folder / "null"),
+        after=lambda folder, _: None if (folder / "null").is_char_device() else pytest.fail("gone"),
     ),
     Case(
         "path-new-file-respects-umask-022",
