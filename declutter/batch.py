@@ -5,7 +5,10 @@ This is the library behind ``declutter clean``; it never prints. The caller pass
 :class:`RunSummary` back. Guarantees:
 
 - output never replaces an input, and every output file appears whole or not at all
-  (written to a temporary file, then renamed);
+  (written to a temporary file, then renamed; a link is followed and a FIFO or device
+  written through, see :func:`declutter.textio.atomic_output`);
+- JSON Lines records are copied as they came except for the one value written (see
+  :func:`splice`); a damaged input keeps every complete record before the damage;
 - one bad file or record never stops the others: failures are collected and reported;
 - ``jobs > 1`` gives byte-identical output to ``jobs == 1`` (work is split in order and
   reassembled in order);
