@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -156,7 +157,10 @@ def _read_stdin() -> bytes:
 
 def _run(body: Callable[[], int]) -> None:
     """Run a command body, mapping errors to messages and exit codes."""
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # Handlers can only be set from the main thread (the CLI called from a thread keeps them).
+    signals = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _on_signal) for s in signals} if main else {}
     try:
         code = body()
     except DeclutterError as exc:

@@ -249,6 +249,20 @@ def _same_as_jobs_1(
         assert (folder / one / name).read_bytes() == (folder / two / name).read_bytes()
 
 
+def _cli_in_a_thread() -> None:
+    """Signal handlers can only be set from the main thread: the CLI run from another one
+    still works."""
+    import threading
+
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(CliRunner().invoke(app, ["clean"], input="Some words.\n"))
+    )
+    thread.start()
+    thread.join()
+    assert results[0].exit_code == 0, results[0].stderr
+
+
 def _help_has_no_python_types(folder: Path, out: bytes) -> None:
     text = out.decode()
     for python_type in ("<str>", "<list", "<int", "<float", "<path>", "<Path", "<dir>"):
@@ -1083,6 +1097,7 @@ CASES: list[Case] = [
         "api-clean-none",
         call=raises(TypeError, "got NoneType", lambda: declutter.clean(cast(Any, None))),
     ),
+    Case("api-cli-from-a-thread", call=lambda: _cli_in_a_thread()),
     Case(
         "api-threshold-is-value-error",
         call=raises(ValueError, "threshold", lambda: declutter.Cleaner(threshold=1.5)),
