@@ -6,7 +6,15 @@
 """
 
 from declutter.cleaner import Cleaner, PageResult, clean
-from declutter.errors import DeclutterError, InputError, ModelError, TrainingDataError, UsageError
+from declutter.errors import (
+    DeclutterError,
+    InputError,
+    ModelError,
+    OutputError,
+    ParameterError,
+    TrainingDataError,
+    UsageError,
+)
 from declutter.model import LineModel, load_model
 
 __version__ = "0.1.0"
@@ -16,7 +24,9 @@ __all__ = [
     "InputError",
     "LineModel",
     "ModelError",
+    "OutputError",
     "PageResult",
+    "ParameterError",
     "TrainingDataError",
     "UsageError",
     "__version__",

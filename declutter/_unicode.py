@@ -10,6 +10,7 @@ Code points above the BMP (emoji, rare CJK) share one extra table slot, classed 
 
 from __future__ import annotations
 
+import importlib.resources
 import unicodedata
 import zlib
 from pathlib import Path
@@ -34,7 +35,8 @@ N_CLASSES = 12
 WORD_BIT = 16  # set where the character matches Python's regex ``\w`` (isalnum() or "_")
 
 BMP = 0x10000
-TABLE_PATH = Path(__file__).with_name("_unicode.bin")
+TABLE_NAME = "_unicode.bin"
+TABLE_PATH = Path(__file__).with_name(TABLE_NAME)  # where `python -m declutter._unicode` writes
 
 # Ranges written without spaces between words (from the Unicode block chart).
 _CJK_RANGES = (
@@ -96,9 +98,12 @@ def _serialize(classes: npt.NDArray[np.uint8], lower: npt.NDArray[np.uint16]) ->
 
 
 def load_tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]:
-    """Load the shipped tables (regenerating them in memory if the file is missing)."""
+    """Load the shipped tables, read as package data through ``importlib.resources`` (so a
+    zipped install works); regenerated in memory if the file is missing."""
     try:
-        raw = zlib.decompress(TABLE_PATH.read_bytes())
+        raw = zlib.decompress(
+            importlib.resources.files("declutter").joinpath(TABLE_NAME).read_bytes()
+        )
     except FileNotFoundError:
         return build_tables()
     classes = np.frombuffer(raw, dtype=np.uint8, count=BMP + 1)

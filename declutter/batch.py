@@ -5,7 +5,10 @@ This is the library behind ``declutter clean``; it never prints. The caller pass
 :class:`RunSummary` back. Guarantees:
 
 - output never replaces an input, and every output file appears whole or not at all
-  (written to a temporary file, then renamed);
+  (written to a temporary file, then renamed; a link is followed and a FIFO or device
+  written through, see :func:`declutter.textio.atomic_output`);
+- JSON Lines records are copied as they came except for the one value written (see
+  :func:`splice`); a damaged input keeps every complete record before the damage;
 - one bad file or record never stops the others: failures are collected and reported;
 - ``jobs > 1`` gives byte-identical output to ``jobs == 1`` (work is split in order and
   reassembled in order);
@@ -20,15 +23,19 @@ import gzip
 import io
 import json
 import multiprocessing
+import os
+import re
 import signal
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from itertools import chain
+from pathlib import Path, PurePath
 from typing import IO, Any, BinaryIO, TypeVar, cast
 
 from declutter.cleaner import Cleaner, PageResult
-from declutter.errors import DeclutterError, UsageError
+from declutter.errors import DeclutterError, InputError, OutputError, UsageError
 from declutter.textio import (
     Decoded,
     atomic_output,
@@ -147,12 +154,31 @@ def _json_line(obj: object) -> str:
 
 # --- worker state -----------------------------------------------------------------------------
 _worker_cleaner: Cleaner | None = None
+_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_pool(jobs: int, cleaner: Cleaner) -> Any:
+    """A pool of ``jobs`` workers. SIGINT and SIGTERM are blocked while it forks, so that a
+    worker never runs the parent's handlers before :func:`_init_worker` sets its own; the
+    parent gets a signal that came meanwhile as soon as the pool is up."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if not hasattr(signal, "pthread_sigmask"):
+        return context.Pool(jobs, _init_worker, (cleaner,))
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    try:
+        return context.Pool(jobs, _init_worker, (cleaner,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _init_worker(cleaner: Cleaner) -> None:
     global _worker_cleaner
     _worker_cleaner = cleaner
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for workers
+    if hasattr(signal, "pthread_sigmask"):  # blocked while the pool started (see _start_pool)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
     with contextlib.suppress(ImportError):  # numpy's BLAS threads would fight the workers
         from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only in workers
 
@@ -172,8 +198,7 @@ def run_ordered(
         _init_worker_inline(cleaner)
         yield from map(func, tasks)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = multiprocessing.get_context(method).Pool(jobs, _init_worker, (cleaner,))
+    pool = _start_pool(jobs, cleaner)
     pending: deque[Any] = deque()
     try:
         for task in tasks:
@@ -318,19 +343,58 @@ def _record_text(
         summary.dropped += 1
         return
     if outcome.job.target is None:
-        assert stdout is not None
-        stdout.write(outcome.output)
-        stdout.flush()
+        write_stdout(stdout, outcome.output)
     else:
         try:
             atomic_write(outcome.job.target, outcome.output)
+        except OutputError as exc:
+            summary.failures.append(str(exc))
+            reporter.failure(str(exc))
         except OSError as exc:
             message = f"{outcome.job.target}: cannot write ({exc.strerror})"
             summary.failures.append(message)
             reporter.failure(message)
 
 
+def write_stdout(stdout: BinaryIO | None, data: bytes) -> None:
+    """Write and flush standard output. A closed pipe raises ``BrokenPipeError`` (the caller
+    stops quietly); a closed or failing standard output raises :class:`OutputError`."""
+    if stdout is None:
+        raise OutputError("standard output is closed; give -o FILE")
+    try:
+        write_all(stdout, data)
+        stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
+        raise OutputError(f"standard output: cannot write ({_strerror(exc)})") from None
+
+
+def write_all(stream: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``. An unbuffered stream (standard output under
+    ``PYTHONUNBUFFERED``) may take part of it: a pipe whose reader left takes what fits, and
+    only the next write fails."""
+    view = memoryview(data)
+    while view:
+        n = stream.write(view)
+        if n is None:  # a non-blocking stream that is full: no way to wait here
+            raise BlockingIOError(11, "output would block")
+        view = view[n:]
+
+
+def _strerror(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
 # --- JSON Lines ----------------------------------------------------------------------------------
+# Only the cleaned field's value is rewritten: the new string is spliced into the record's own
+# text, so every other field comes out as it came in (numbers keep their text, 1e400 and NaN stay,
+# duplicate keys stay), as json-stream style editors and `jq --seq`-free splicers do.
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's four whitespace characters (RFC 8259)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DECODER = json.JSONDecoder()
+
+
 @dataclass(frozen=True)
 class JsonlBatch:
     name: str
@@ -347,45 +411,142 @@ class JsonlOutcome:
     flagged: list[tuple[str, float]] = field(default_factory=list)
     dropped: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JsonRecord:
+    """One JSON Lines record as text, with where each top-level value lies in it."""
+
+    text: str  # the decoded line, with its line ending
+    values: dict[str, Any]  # as json.loads gives it: the last of duplicate keys wins
+    spans: dict[str, tuple[int, int]]  # key -> (start, end) of its last value in ``text``
+    close: int  # index of the closing brace
+
+
+def parse_record(text: str) -> JsonRecord:
+    """Parse one JSON object, keeping its text; raises ``ValueError`` when it is not one.
+
+    ``json.loads`` accepts the same inputs (``NaN``, ``Infinity`` and duplicate keys included);
+    a leading byte-order mark is skipped.
+    """
+    i = _skip_space(text, 1 if text.startswith("\ufeff") else 0)
+    if text[i : i + 1] != "{":
+        raise ValueError("not a JSON object")
+    i = _skip_space(text, i + 1)
+    values: dict[str, Any] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    while text[i : i + 1] != "}":  # an empty object skips the loop
+        if text[i : i + 1] != '"':
+            raise ValueError("expecting a key")
+        key, i = _DECODER.raw_decode(text, i)
+        i = _skip_space(text, i)
+        if text[i : i + 1] != ":":
+            raise ValueError("expecting ':'")
+        start = _skip_space(text, i + 1)
+        values[key], end = _DECODER.raw_decode(text, start)
+        spans[key] = (start, end)
+        i = _skip_space(text, end)
+        if text[i : i + 1] == ",":
+            i = _skip_space(text, i + 1)
+            if text[i : i + 1] != '"':
+                raise ValueError("expecting a key after ','")
+        elif text[i : i + 1] != "}":
+            raise ValueError("expecting ',' or '}'")
+    if _skip_space(text, i + 1) != len(text):
+        raise ValueError("extra data")
+    return JsonRecord(text, values, spans, i)
+
+
+def _skip_space(text: str, i: int) -> int:
+    match = _JSON_SPACE.match(text, i)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
+def json_string(value: str, raw_bytes: bool = False) -> str:
+    r"""``value`` as a JSON string. Lone surrogates are escaped (``\udc80``), except, when
+    ``raw_bytes``, those that stand for undecodable bytes (``surrogateescape``): encoded with
+    ``surrogateescape``, they become the input's bytes again."""
+    out = json.dumps(value, ensure_ascii=False)
+    if not _SURROGATE.search(out):
+        return out
+
+    def escape(match: re.Match[str]) -> str:
+        ch = match.group()
+        return ch if raw_bytes and "\udc80" <= ch <= "\udcff" else f"\\u{ord(ch):04x}"
+
+    return _SURROGATE.sub(escape, out)
+
+
+def splice(record: JsonRecord, key: str, value: str, raw_bytes: bool = False) -> str:
+    """The record's text with ``key``'s value replaced by the string ``value`` (the key added
+    at the end when missing), ending in a newline; the rest of the text is unchanged."""
+    new = json_string(value, raw_bytes)
+    if key in record.spans:
+        start, end = record.spans[key]
+        text = record.text[:start] + new + record.text[end:]
+    else:
+        comma = ", " if record.spans else ""
+        insert = f"{comma}{json_string(key, raw_bytes)}: {new}"
+        text = record.text[: record.close] + insert + record.text[record.close :]
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _decode_line(raw: bytes, errors: str) -> tuple[str, bool]:
+    """A JSON Lines line as text, and whether it held bytes that are not UTF-8."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        if errors == "strict":
+            raise
+    return raw.decode("utf-8", errors), True
 
 
 def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
     batch, options = args
-    parsed: list[tuple[int, dict[str, Any] | None, str | None]] = []  # (line, record, error)
+    parsed: list[tuple[int, JsonRecord | bytes, bool]] = []  # (line, record or raw, raw bytes)
     texts: list[str] = []
     errors: list[str] = []
+    warnings: list[str] = []
     for offset, raw in enumerate(batch.lines):
         number = batch.first_line + offset
         where = f"{batch.name}:{number}"
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            errors.append(f"{where}: not valid JSON ({_short(exc)}); record skipped")
+            line, undecodable = _decode_line(raw, options.errors)
+            record = parse_record(line)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            errors.append(f"{where}: {_why_not_json(raw, exc)}; record skipped")
             continue
-        if not isinstance(record, dict):
-            errors.append(f"{where}: not a JSON object; record skipped")
-            continue
-        value = record.get(options.field)
+        value = record.values.get(options.field)
         if not isinstance(value, str):
-            problem = "has no" if options.field not in record else "has a non-string"
+            problem = "has no" if options.field not in record.values else "has a non-string"
             errors.append(f"{where}: {problem} field {options.field!r}; record passed unchanged")
-            parsed.append((number, record, "unchanged"))
+            parsed.append((number, raw if raw.endswith(b"\n") else raw + b"\n", False))
             continue
-        parsed.append((number, record, None))
+        if undecodable:
+            warnings.append(
+                f"{where}: some bytes are not valid UTF-8; "
+                + (
+                    "they are kept unchanged"
+                    if options.errors == "surrogateescape"
+                    else "they were replaced by U+FFFD"
+                )
+            )
+        parsed.append((number, record, undecodable))
         texts.append(value)
     results = iter(_cleaner().process(texts) if texts else [])
-    out: list[str] = []
+    out: list[bytes] = []
     lines = kept = dropped = 0
     flagged: list[tuple[str, float]] = []
-    for number, record, status in parsed:
-        assert record is not None
-        if status == "unchanged":
-            out.append(_json_line(record))
+    for number, item, undecodable in parsed:
+        if isinstance(item, bytes):
+            out.append(item)
             continue
         result = next(results)
-        text = record[options.field]
+        text = item.values[options.field]
         lines += len(result.lines)
         kept += result.n_kept
         is_flagged, share = _flag(result, text, options)
@@ -395,47 +556,124 @@ def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
                 dropped += 1
                 continue
         if options.scores:
-            out.append(score_rows(result, options.scores, record=number))
+            rows = score_rows(result, options.scores, record=number)
+            out.append(rows.encode("utf-8", "surrogateescape"))
             continue
-        record[options.output_field or options.field] = result.text
-        out.append(_json_line(record))
-    payload = "".join(out).encode("utf-8", "surrogateescape")
-    return JsonlOutcome(payload, len(texts), lines, kept, flagged, dropped, errors)
+        key = options.output_field or options.field
+        new = splice(item, key, result.text, undecodable)
+        out.append(new.encode("utf-8", "surrogateescape"))
+    return JsonlOutcome(b"".join(out), len(texts), lines, kept, flagged, dropped, errors, warnings)
 
 
-def _short(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    return "invalid UTF-8"
+def _why_not_json(raw: bytes, exc: Exception) -> str:
+    """Why a line is not a JSON object, in words (``json.loads``'s own message when it has one)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid UTF-8 at byte {exc.start}"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON (nested too deeply)"
+    try:
+        json.loads(raw.decode("utf-8", "surrogateescape").lstrip("\ufeff"))
+    except json.JSONDecodeError as err:
+        return f"not valid JSON ({_short(err)})"
+    except (ValueError, RecursionError):
+        return "not valid JSON"
+    return "not a JSON object"
+
+
+def _short(exc: json.JSONDecodeError) -> str:
+    # Some of json's messages end in "at" ("Invalid control character at"): say it once.
+    at = " " if exc.msg.endswith(" at") else " at "
+    return f"{exc.msg}{at}column {exc.colno}"
 
 
 def open_input(path: Path | None, stdin: BinaryIO | None) -> IO[bytes]:
     """A binary stream of a JSON Lines input, gunzipped when it is gzip data."""
     raw: IO[bytes]
     if path is None:
-        assert stdin is not None
+        if stdin is None:
+            raise InputError("standard input is closed")
         raw = stdin
     else:
         raw = open_binary(path)
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
-    if buffered.peek(2)[:2] == b"\x1f\x8b":
+    try:
+        magic = buffered.peek(2)[:2]
+    except OSError as exc:
+        raw.close()
+        raise InputError(f"{path or '<stdin>'}: cannot read ({exc.strerror})") from None
+    if magic == b"\x1f\x8b":
         return cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
     return buffered
 
 
-def _batches(name: str, stream: IO[bytes]) -> Iterator[JsonlBatch]:
-    lines: list[bytes] = []
+# Reading a damaged input: gzip cut short (EOFError), corrupt (BadGzipFile, an OSError, or
+# zlib.error), a failing disk (OSError).
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+class _Lines:
+    """The lines of a stream; a read error ends them and is kept in ``damage``."""
+
+    def __init__(self, name: str, stream: IO[bytes]) -> None:
+        self.name = name
+        self.stream = stream
+        self.read = 0  # complete lines read
+        self.head: list[bytes] = []  # lines read ahead by :meth:`first_record`
+        self.damage: str | None = None
+
+    def first_record(self) -> bytes | None:
+        """The first non-blank line (read ahead; iteration still yields it)."""
+        for line in self._read():
+            self.head.append(line)
+            if line.strip():
+                return line
+        return None
+
+    def _read(self) -> Iterator[bytes]:
+        it = iter(self.stream)
+        while self.damage is None:
+            try:
+                line = next(it)
+            except StopIteration:
+                return
+            except _READ_ERRORS as exc:
+                self.damage = (
+                    f"{self.name}: damaged or unreadable after line {self.read} ({exc}); "
+                    "the complete records before it were written"
+                )
+                return
+            self.read += 1
+            yield line
+
+    def __iter__(self) -> Iterator[bytes]:
+        head, self.head = self.head, []
+        return chain(head, self._read())
+
+
+def _not_jsonl(line: bytes | None) -> bool:
+    """A first record that is neither an object's start nor JSON: not a JSON Lines file."""
+    if line is None or line.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return False
+    try:
+        json.loads(line.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _batches(name: str, lines: Iterable[bytes]) -> Iterator[JsonlBatch]:
+    batch: list[bytes] = []
     size = 0
     first = 1
     number = 0
-    for number, line in enumerate(stream, start=1):
-        lines.append(line)
+    for number, line in enumerate(lines, start=1):
+        batch.append(line)
         size += len(line)
-        if size >= BATCH_BYTES or len(lines) >= BATCH_ITEMS:
-            yield JsonlBatch(name, first, lines)
-            lines, size, first = [], 0, number + 1
-    if lines:
-        yield JsonlBatch(name, first, lines)
+        if size >= BATCH_BYTES or len(batch) >= BATCH_ITEMS:
+            yield JsonlBatch(name, first, batch)
+            batch, size, first = [], 0, number + 1
+    if batch:
+        yield JsonlBatch(name, first, batch)
 
 
 @dataclass(frozen=True)
@@ -456,33 +694,72 @@ def clean_jsonl_jobs(
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
 ) -> RunSummary:
-    """Clean JSON Lines inputs record by record, streaming; each output is written atomically."""
+    """Clean JSON Lines inputs record by record, streaming; each output is written atomically.
+
+    A damaged input (a cut gzip stream, a read error) is a failure of that input: the complete
+    records before the damage are written, and the message says where it is. A closed pipe on
+    standard output raises ``BrokenPipeError``; standard output failing otherwise raises
+    :class:`OutputError`. A file output that cannot be written is that input's failure.
+    """
     reporter = reporter or Reporter()
     summary = RunSummary()
-    done = 0
+
+    def fail(message: str) -> None:
+        summary.failures.append(message)
+        reporter.failure(message)
+
     for job in jobs:
         try:
             stream = open_input(job.source, stdin)
         except DeclutterError as exc:
-            summary.failures.append(str(exc))
-            reporter.failure(str(exc))
+            fail(str(exc))
             continue
-        with stream, _output(job.target, stdout) as out:
-            if options.scores == "tsv":
-                out.write(tsv_header(True).encode("utf-8"))
-            tasks = ((b, options) for b in _batches(job.name, stream))
+        with stream:
+            lines = _Lines(job.name, stream)
+            first = lines.first_record()
+            if lines.damage is None and _not_jsonl(first):
+                fail(f"{job.name}: not JSON Lines (its first record is not JSON); skipped")
+                continue
             try:
-                for outcome in run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs):
-                    out.write(outcome.output)
-                    done += outcome.records
-                    _record_jsonl(outcome, summary, reporter)
-                    reporter.progress(done, None)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                message = f"{job.name}: cannot read ({exc})"
-                summary.failures.append(message)
-                reporter.failure(message)
+                _clean_jsonl_job(job, lines, cleaner, options, n_jobs, reporter, summary, stdout)
+            except OutputError as exc:
+                if job.target is None:
+                    raise  # standard output is gone for every input
+                fail(str(exc))
+                continue
+            if lines.damage is not None:
+                fail(lines.damage)
         summary.files += 1
     return summary
+
+
+def _clean_jsonl_job(
+    job: JsonlJob,
+    lines: _Lines,
+    cleaner: Cleaner,
+    options: Options,
+    n_jobs: int,
+    reporter: Reporter,
+    summary: RunSummary,
+    stdout: BinaryIO | None,
+) -> None:
+    if job.target is None and stdout is None:
+        raise OutputError("standard output is closed; give -o FILE")
+    where = str(job.target) if job.target is not None else "standard output"
+    try:
+        with _output(job.target, stdout) as out:
+            if options.scores == "tsv":
+                write_all(out, tsv_header(True).encode("utf-8"))
+            tasks = ((b, options) for b in _batches(job.name, lines))
+            for outcome in run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs):
+                write_all(out, outcome.output)
+                _record_jsonl(outcome, summary, reporter)
+                reporter.progress(summary.pages, None)
+            out.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: a stream closed under us
+        raise OutputError(f"{where}: cannot write ({_strerror(exc)})") from None
 
 
 def _record_jsonl(outcome: JsonlOutcome, summary: RunSummary, reporter: Reporter) -> None:
@@ -490,6 +767,8 @@ def _record_jsonl(outcome: JsonlOutcome, summary: RunSummary, reporter: Reporter
     summary.lines += outcome.lines
     summary.kept_lines += outcome.kept_lines
     summary.dropped += outcome.dropped
+    for message in outcome.warnings:
+        reporter.warning(message)
     for name, share in outcome.flagged:
         summary.flagged += 1
         reporter.flagged(name, share)
@@ -504,7 +783,6 @@ def _output(target: Path | None, stdout: BinaryIO | None) -> Iterator[IO[bytes]]
     if target is None:
         assert stdout is not None
         yield stdout
-        stdout.flush()
         return
     with atomic_output(target) as raw:
         if target.name.endswith(".gz"):
@@ -520,12 +798,32 @@ class Plan:
     """Inputs paired with outputs. ``target`` None means standard output."""
 
     pairs: list[tuple[str, Path | None, Path | None]]  # (name, source, target)
+    # Inputs that give nothing to clean: unreadable folders, folders without matching files.
+    failures: list[str] = field(default_factory=list)
 
 
-def _walk(folder: Path, patterns: Sequence[str]) -> list[Path]:
-    found: set[Path] = set()
-    for pattern in patterns:
-        found.update(p for p in folder.rglob(pattern) if p.is_file())
+def _walk(folder: Path, patterns: Sequence[str], failures: list[str]) -> list[Path]:
+    """Files under ``folder`` whose path ends like one of ``patterns`` (as ``rglob`` matches);
+    every folder that cannot be read is added to ``failures``. Linked folders are followed,
+    except a link back to a folder the walk is inside (a cycle)."""
+
+    def unreadable(exc: OSError) -> None:
+        failures.append(f"{exc.filename}: cannot read folder ({exc.strerror}); skipped")
+
+    def cycle(top: str, name: str) -> bool:
+        link = Path(top, name)
+        if not link.is_symlink():
+            return False
+        return _inside(Path(top), link)  # the link leads to the walk's own ancestor
+
+    found = []
+    for top, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        folders[:] = [name for name in folders if not cycle(top, name)]
+        for name in names:
+            path = Path(top, name)
+            relative = PurePath(path.relative_to(folder))
+            if any(relative.match(p) for p in patterns) and path.is_file():
+                found.append(path)
     return sorted(found)
 
 
@@ -565,6 +863,7 @@ def plan(
     if out_path.exists() and not out_path.is_dir():
         raise UsageError(f"{out_path} exists and is not a folder")
     pairs: list[tuple[str, Path | None, Path | None]] = []
+    failures: list[str] = []
     seen: dict[Path, str] = {}
     for path in paths:
         if path.is_dir():
@@ -572,7 +871,9 @@ def plan(
                 raise UsageError(
                     f"output folder {out_path} must not be {path} or inside it (or contain it)"
                 )
-            members = [(f, f.relative_to(path)) for f in _walk(path, patterns)]
+            members = [(f, f.relative_to(path)) for f in _walk(path, patterns, failures)]
+            if not members:
+                failures.append(f"{path}: no files match {' or '.join(patterns)}")
         else:
             members = [(path, Path(path.name))]
         for source, relative in members:
@@ -583,7 +884,7 @@ def plan(
             if target.exists() and source.exists() and target.samefile(source):
                 raise UsageError(f"output {target} is the input {source}")
             pairs.append((str(source), source, target))
-    return Plan(pairs)
+    return Plan(pairs, failures)
 
 
 def _check_output_file(out_path: Path | None, inputs: Sequence[Path]) -> None:

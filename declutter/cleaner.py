@@ -12,6 +12,7 @@ Kept lines are emitted byte for byte, each with its own line ending, in order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
@@ -20,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from declutter.decode import decode
-from declutter.errors import UsageError
+from declutter.errors import ParameterError
 from declutter.features import featurize
 from declutter.lines import split_lines
 from declutter.model import LineModel, load_model, sigmoid
@@ -62,13 +63,39 @@ class PageResult:
 
 
 def _check_threshold(threshold: float) -> float:
-    if not 0.0 < threshold < 1.0:
-        raise UsageError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if not 0.0 < threshold < 1.0:  # NaN fails too
+        raise ParameterError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
     return threshold
+
+
+def _check_smoothing(smoothing: float) -> float:
+    if not (math.isfinite(smoothing) and smoothing >= 0):
+        raise ParameterError(f"smoothing must be a finite number, 0 or more, got {smoothing}")
+    return smoothing
+
+
+def _check_pages(texts: Sequence[str]) -> None:
+    if isinstance(texts, str | bytes):
+        raise TypeError(
+            "clean_many() and process() take a sequence of pages (e.g. a list of str), "
+            f"not one {type(texts).__name__}: use clean() for one page"
+        )
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"page {i} is {_not_str(text)}")
+
+
+def _not_str(value: object) -> str:
+    hint = " (decode bytes first, e.g. data.decode('utf-8'))"
+    bytes_like = isinstance(value, bytes | bytearray | memoryview)
+    return f"{type(value).__name__}, expected str" + (hint if bytes_like else "")
 
 
 class Cleaner:
     """A loaded model with its decoding settings; picklable, so it can go to worker processes.
+
+    Raises :class:`~declutter.errors.ParameterError` (a ``ValueError``) for a threshold
+    outside (0, 1) or a smoothing that is negative, infinite or NaN.
 
     Parameters
     ----------
@@ -92,12 +119,16 @@ class Cleaner:
         self.threshold = _check_threshold(
             self.model.threshold if threshold is None else float(threshold)
         )
-        self.smoothing = self.model.smoothing if smoothing is None else float(smoothing)
-        if self.smoothing < 0:
-            raise UsageError(f"smoothing must be 0 or more, got {self.smoothing}")
+        self.smoothing = _check_smoothing(
+            self.model.smoothing if smoothing is None else float(smoothing)
+        )
 
     def process(self, texts: Sequence[str]) -> list[PageResult]:
-        """Clean a batch of pages (faster than one at a time)."""
+        """Clean a batch of pages (faster than one at a time).
+
+        Raises ``TypeError`` when ``texts`` is not a sequence of ``str`` (one ``str`` included).
+        """
+        _check_pages(texts)
         features = featurize(texts)
         logits, page_proba = self.model.scores(features)
         keep_rows = decode(logits, features.page_rows, self.threshold, self.smoothing)
@@ -123,7 +154,12 @@ class Cleaner:
         return results
 
     def clean(self, text: str) -> str:
-        """The content lines of one page, byte-identical and in order."""
+        """The content lines of one page, byte-identical and in order.
+
+        Raises ``TypeError`` when ``text`` is not a ``str`` (decode bytes first).
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"clean() takes one page as str; got {_not_str(text)}")
         return self.process([text])[0].text
 
     def clean_many(self, texts: Sequence[str]) -> list[str]:

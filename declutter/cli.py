@@ -2,28 +2,34 @@
 
 Every command calls the library and turns a :class:`~declutter.errors.DeclutterError` into a
 one-line message on stderr and an exit code: 0 success, 1 bad data or model (including some
-inputs failing in a batch), 2 usage, 130 interrupted, 141 output closed early (``| head``).
+inputs failing in a batch), 2 usage, 130 interrupted (SIGINT), 141 output closed early
+(``| head``), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from types import FrameType
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import typer
 
-from declutter import batch
+from declutter import __version__, batch
 from declutter.cleaner import Cleaner
 from declutter.corpus import build_all
 from declutter.data import iter_pages, load_pages
-from declutter.errors import DeclutterError, UsageError
+from declutter.errors import DeclutterError, InputError, OutputError, UsageError
 from declutter.evaluate import evaluate
 from declutter.explain import explain_page, format_explanation, page_summary
 from declutter.model import load_model
-from declutter.textio import check_codec, decode, read_bytes
+from declutter.textio import ERROR_HANDLERS, check_codec, decode, defer_signal, read_bytes
 
 app = typer.Typer(
     name="declutter",
@@ -36,7 +42,32 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Choices as enums: help lists them and typer refuses anything else (exit 2).
+ScoreFormat = Enum("ScoreFormat", {f: f for f in batch.SCORE_FORMATS}, type=str)  # type: ignore[misc]
+ErrorHandler = Enum("ErrorHandler", {e: e for e in ERROR_HANDLERS}, type=str)  # type: ignore[misc]
+SURROGATEESCAPE = ErrorHandler("surrogateescape")
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"declutter {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
 
 # Options shared by several commands, defined once.
 ModelOpt = Annotated[
@@ -44,6 +75,7 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         "-m",
+        metavar="PATH",
         help="Model file from `declutter train` (default: the shipped model). "
         "Loading a model unpickles it: use only model files you trust.",
     ),
@@ -53,6 +85,7 @@ ThresholdOpt = Annotated[
     typer.Option(
         "--threshold",
         "-t",
+        metavar="T",
         help="Content probability from which a line is kept, in (0, 1). Lower keeps more "
         "(recall), higher keeps less (precision). Default: the model's, chosen in training.",
     ),
@@ -60,9 +93,9 @@ ThresholdOpt = Annotated[
 SmoothingOpt = Annotated[
     float | None,
     typer.Option(
-        help="Cost of switching between content and chrome when decoding a page; 0 decides "
-        "each line alone. Default: the model's.",
-        min=0.0,
+        metavar="S",
+        help="Cost of switching between content and chrome when decoding a page, 0 or more; "
+        "0 decides each line alone. Default: the model's.",
     ),
 ]
 QuietOpt = Annotated[
@@ -70,45 +103,106 @@ QuietOpt = Annotated[
 ]
 
 
+def _stderr(text: str) -> None:
+    if sys.stderr is None:  # started with stderr closed (2>&-): the exit code must do
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
 def _err(message: str) -> None:
-    sys.stderr.write(f"declutter: {message}\n")
-    sys.stderr.flush()
+    _stderr(f"declutter: {message}\n")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that partial outputs are removed."""
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if defer_signal(signum):  # an output's temporary file is being created: raised again soon
+        return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _Terminated
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null so that the interpreter's last flush of data the
+    reader will never take (closed pipe, full disk) raises nothing at exit."""
+    if sys.stdout is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _stdin() -> BinaryIO:
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        raise InputError("standard input is closed")
+    return sys.stdin.buffer
+
+
+def _stdout() -> BinaryIO | None:
+    return None if sys.stdout is None else sys.stdout.buffer
+
+
+def _read_stdin() -> bytes:
+    try:
+        return _stdin().read()
+    except OSError as exc:
+        raise InputError(f"<stdin>: cannot read ({exc.strerror})") from None
 
 
 def _run(body: Callable[[], int]) -> None:
     """Run a command body, mapping errors to messages and exit codes."""
+    # Handlers can only be set from the main thread (the CLI called from a thread keeps them).
+    signals = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _on_signal) for s in signals} if main else {}
     try:
         code = body()
     except DeclutterError as exc:
         _err(str(exc))
+        if isinstance(exc, OutputError):
+            _drop_stdout()
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except _Terminated:
+        _err("terminated")
+        raise typer.Exit(EXIT_TERMINATED) from None
     except BrokenPipeError:
         # The reader went away (e.g. `| head -1`): stop quietly, like other Unix filters.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_stdout()
         raise typer.Exit(EXIT_PIPE) from None
+    except OSError as exc:  # writing a report to a full or failing standard output
+        _err(f"{exc.filename or 'standard output'}: cannot write ({exc.strerror or exc})")
+        _drop_stdout()
+        raise typer.Exit(EXIT_DATA) from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     raise typer.Exit(code)
 
 
 class _Reporter(batch.Reporter):
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.tty = sys.stderr.isatty() and not quiet
+        self.tty = sys.stderr is not None and sys.stderr.isatty() and not quiet
         self.shown = False
 
     def progress(self, done: int, total: int | None) -> None:
         if self.tty:
             of = f"/{total}" if total else ""
-            sys.stderr.write(f"\rdeclutter: {done}{of} cleaned")
-            sys.stderr.flush()
+            _stderr(f"\rdeclutter: {done}{of} cleaned")
             self.shown = True
 
     def _line(self, message: str) -> None:
         if self.shown:
-            sys.stderr.write("\n")
+            _stderr("\n")
             self.shown = False
         _err(message)
 
@@ -125,13 +219,13 @@ class _Reporter(batch.Reporter):
 
     def done(self, summary: batch.RunSummary, verbose: bool) -> None:
         if self.shown:
-            sys.stderr.write("\n")
+            _stderr("\n")
         if len(summary.failures) == 1:
             _err(summary.failures[0])
         elif summary.failures:
             _err(f"{len(summary.failures)} inputs failed:")
             for message in summary.failures:
-                sys.stderr.write(f"  {message}\n")
+                _stderr(f"  {message}\n")
         if self.quiet or not (verbose or summary.failures or summary.flagged):
             return
         dropped = summary.lines - summary.kept_lines
@@ -147,6 +241,8 @@ def clean(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="INPUT",
+            hidden=True,  # described in the docstring: typer would print its Python type
             help="Files or folders to clean; none or '-' reads standard input.",
             show_default=False,
         ),
@@ -156,6 +252,7 @@ def clean(
         typer.Option(
             "--output",
             "-o",
+            metavar="PATH",
             help="Output file, or folder when cleaning a folder or several inputs "
             "(same relative names). Default: standard output. Never overwrites an input.",
         ),
@@ -172,12 +269,14 @@ def clean(
         ),
     ] = False,
     field: Annotated[
-        str, typer.Option("--field", help="JSON Lines field holding the page text.")
+        str,
+        typer.Option("--field", metavar="NAME", help="JSON Lines field holding the page text."),
     ] = "text",
     output_field: Annotated[
         str | None,
         typer.Option(
             "--output-field",
+            metavar="NAME",
             help="Write the cleaned text to this field and keep the original field as is.",
         ),
     ] = None,
@@ -185,6 +284,7 @@ def clean(
         str | None,
         typer.Option(
             "--glob",
+            metavar="PATTERN",
             help="File pattern when walking folders (default *.txt, or *.jsonl and "
             "*.jsonl.gz with --jsonl).",
         ),
@@ -192,21 +292,26 @@ def clean(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes; output is identical to --jobs 1."
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes; output is identical to --jobs 1.",
         ),
     ] = 1,
     scores: Annotated[
-        str | None,
+        ScoreFormat | None,
         typer.Option(
             "--scores",
-            help="Write per-line scores instead of text: 'tsv' (line, probability, keep, "
-            "text) or 'jsonl'. Unscored lines (blank, no words) have no probability.",
+            help="Write per-line scores instead of text: tsv (line, probability, keep, "
+            "text) or jsonl. Unscored lines (blank, no words) have no probability.",
         ),
     ] = None,
     flag_below: Annotated[
         float,
         typer.Option(
             "--flag-below",
+            metavar="SHARE",
             min=0.0,
             max=1.0,
             help="Report pages that keep less than this share of their characters "
@@ -218,45 +323,51 @@ def clean(
         typer.Option("--drop-flagged", help="Write nothing for flagged pages (files or records)."),
     ] = False,
     encoding: Annotated[
-        str, typer.Option(help="Text encoding of inputs (a UTF-16 byte-order mark wins).")
-    ] = "utf-8",
-    errors: Annotated[
         str,
         typer.Option(
-            help="Undecodable bytes: 'surrogateescape' keeps them byte for byte, 'replace' "
-            "writes U+FFFD, 'strict' fails the file."
+            metavar="CODEC",
+            help="Text encoding of inputs, e.g. utf-8, latin-1, utf-16-le "
+            "(a UTF-16 byte-order mark wins).",
         ),
-    ] = "surrogateescape",
+    ] = "utf-8",
+    errors: Annotated[
+        ErrorHandler,
+        typer.Option(
+            help="Undecodable bytes: surrogateescape keeps them byte for byte, replace "
+            "writes U+FFFD, strict fails the file."
+        ),
+    ] = SURROGATEESCAPE,
     quiet: QuietOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Always print the run summary.")
     ] = False,
 ) -> None:
-    """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order."""
+    """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order.
+
+    INPUT: files or folders to clean; none or '-' reads standard input."""
 
     def body() -> int:
-        if scores is not None and scores not in batch.SCORE_FORMATS:
-            raise UsageError(f"--scores must be 'tsv' or 'jsonl', not {scores!r}")
         if drop_flagged and flag_below <= 0:
             raise UsageError("--drop-flagged needs --flag-below above 0")
         if (output_field or field != "text") and not jsonl:
             raise UsageError("--field and --output-field apply to --jsonl input only")
-        check_codec(encoding, errors)
+        check_codec(encoding, errors.value)
+        score_format = None if scores is None else scores.value
         options = batch.Options(
             encoding=encoding,
-            errors=errors,
+            errors=errors.value,
             field=field,
             output_field=output_field,
-            scores=scores,
+            scores=score_format,
             flag_below=flag_below,
             drop_flagged=drop_flagged,
         )
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         patterns = [glob] if glob else list(batch.JSONL_PATTERNS if jsonl else [batch.TEXT_PATTERN])
-        suffix = f".scores.{scores}" if scores else ""
+        suffix = f".scores.{score_format}" if score_format else ""
         the_plan = batch.plan(inputs or [], output, patterns, suffix)
         reporter = _Reporter(quiet)
-        stdout = sys.stdout.buffer
+        stdout = _stdout()
         if jsonl:
             summary = batch.clean_jsonl_jobs(
                 [batch.JsonlJob(n, s, t) for n, s, t in the_plan.pairs],
@@ -264,15 +375,16 @@ def clean(
                 options,
                 jobs,
                 reporter,
-                stdin=sys.stdin.buffer,
+                stdin=None if sys.stdin is None else sys.stdin.buffer,
                 stdout=stdout,
             )
         else:
             text_jobs = [
-                batch.TextJob(n, s, t, data=sys.stdin.buffer.read() if s is None else None)
+                batch.TextJob(n, s, t, data=_read_stdin() if s is None else None)
                 for n, s, t in the_plan.pairs
             ]
             summary = batch.clean_text_jobs(text_jobs, cleaner, options, jobs, reporter, stdout)
+        summary.failures[:0] = the_plan.failures
         reporter.done(summary, verbose)
         return EXIT_OK if summary.ok else EXIT_DATA
 
@@ -281,19 +393,27 @@ def clean(
 
 @app.command()
 def explain(
-    file: Annotated[str, typer.Argument(help="A page dump to explain ('-' for standard input).")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", hidden=True, help="A page dump to explain ('-' for standard input)."
+        ),
+    ],
     model: ModelOpt = None,
     threshold: ThresholdOpt = None,
     smoothing: SmoothingOpt = None,
     top: Annotated[
-        int, typer.Option(min=1, help="Features to show per direction for each line.")
+        int,
+        typer.Option(min=1, metavar="N", help="Features to show per direction for each line."),
     ] = 3,
 ) -> None:
     """Show, for each line, its content probability, the decision, and the features that
-    pushed it most toward content (+) or chrome (-)."""
+    pushed it most toward content (+) or chrome (-).
+
+    FILE: a page dump to explain ('-' for standard input)."""
 
     def body() -> int:
-        data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
+        data = _read_stdin() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         summary = page_summary(cleaner, text)
@@ -311,26 +431,40 @@ def train(
     data: Annotated[
         list[Path],
         typer.Argument(
+            metavar="DATA",
+            hidden=True,
             help="Labelled pages: folders (searched recursively) or files; NAME.txt + "
             "NAME.clean.txt pairs and .jsonl/.jsonl.gz files (see training_data/README.md).",
             show_default=False,
         ),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the model (.joblib).")
+        Path,
+        typer.Option("--output", "-o", metavar="MODEL", help="Where to write the model (.joblib)."),
     ],
     # The defaults are train.LINE_C and train.CONTEXT_C, written out: importing the training
     # module imports scikit-learn (~2 s), which `clean` must not pay. A test keeps them equal.
     c: Annotated[
-        float, typer.Option("--C", min=1e-6, help="Inverse regularization of the line stage.")
+        float,
+        typer.Option(
+            "--C", min=1e-6, metavar="C", help="Inverse regularization of the line stage."
+        ),
     ] = 1.0,
     context_c: Annotated[
         float,
-        typer.Option("--context-C", min=1e-6, help="Inverse regularization of the context stage."),
+        typer.Option(
+            "--context-C",
+            min=1e-6,
+            metavar="C",
+            help="Inverse regularization of the context stage.",
+        ),
     ] = 1.0,
 ) -> None:
     """Fit a model from labelled pages and print a one-screen summary. The model's sha256 is
-    written beside it (MODEL.joblib.sha256)."""
+    written beside it (MODEL.joblib.sha256).
+
+    DATA: labelled pages, folders (searched recursively) or files: NAME.txt + NAME.clean.txt
+    pairs and .jsonl/.jsonl.gz files (see training_data/README.md)."""
 
     def body() -> int:
         # Training imports scikit-learn (~2 s): only this command pays for it.
@@ -367,14 +501,21 @@ def train(
 def evaluate_cmd(
     data: Annotated[
         list[Path],
-        typer.Argument(help="Labelled pages, as for `declutter train`.", show_default=False),
+        typer.Argument(
+            metavar="DATA",
+            hidden=True,
+            help="Labelled pages, as for `declutter train`.",
+            show_default=False,
+        ),
     ],
     model: ModelOpt = None,
     threshold: ThresholdOpt = None,
     smoothing: SmoothingOpt = None,
 ) -> None:
     """Score a model on labelled pages: line precision/recall/F1 of the content class and mean
-    per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it)."""
+    per-page word F1 (lower-cased \\w+ bag of words, as WCXB computes it).
+
+    DATA: labelled pages, as for `declutter train`."""
 
     def body() -> int:
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
@@ -405,17 +546,24 @@ def corpus(
     datasets: Annotated[
         Path,
         typer.Argument(
+            metavar="DATASETS",
+            hidden=True,
             help="Folder holding wcxb/ and readability/ (e.g. ../shared/datasets).",
             file_okay=False,
         ),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Cache folder for the labelled corpus.")
+        Path,
+        typer.Option("--output", "-o", metavar="DIR", help="Cache folder for the labelled corpus."),
     ] = Path(".cache/corpus"),
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes.")
+    ] = 1,
 ) -> None:
     """Build labelled JSON Lines corpora from HTML pages with gold text (needs the [corpus]
-    extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest."""
+    extra): train/ from WCXB dev and most Readability pages, test/ from the held-out rest.
+
+    DATASETS: the folder holding wcxb/ and readability/ (e.g. ../shared/datasets)."""
 
     def body() -> int:
         for name, counts in build_all(datasets, output, jobs).items():

@@ -17,6 +17,10 @@ class InputError(DeclutterError):
     """An input page, file or record cannot be read or is not text."""
 
 
+class OutputError(DeclutterError):
+    """An output file, folder or standard output cannot be written."""
+
+
 class ModelError(DeclutterError):
     """A model file is missing, corrupt, foreign or from an incompatible version."""
 
@@ -29,3 +33,7 @@ class UsageError(DeclutterError):
     """Arguments that cannot work together (e.g. an output directory inside the input)."""
 
     exit_code = 2
+
+
+class ParameterError(UsageError, ValueError):
+    """A parameter outside its range (a threshold, a smoothing cost); also a ``ValueError``."""

@@ -21,17 +21,21 @@ Loading a model unpickles it: only load model files you trust.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import pickle
-import zlib
+import importlib.resources
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from declutter.errors import ModelError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources.abc from Python 3.11
 from declutter.features import FEATURE_NAMES, HASH_BITS, LEX_NAMESPACES, N_HASH, Features
 from declutter.page import (
     PAGE_INTERACTIONS,
@@ -515,73 +519,87 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def default_model_path() -> Path:
-    """Where the shipped model is: installed as ``declutter.models``, or ``models/`` beside
-    the package in a source checkout."""
+def shipped_model() -> Traversable:
+    """The shipped model as package data (``declutter.models``, read through
+    ``importlib.resources``, so a zipped install works), or ``models/`` beside the package in a
+    source checkout that is not installed."""
     try:
-        import declutter.models  # type: ignore[import-not-found]  # noqa: PLC0415
-
-        return Path(declutter.models.__file__).with_name(DEFAULT_MODEL_NAME)
-    except ImportError:
+        return importlib.resources.files("declutter.models") / DEFAULT_MODEL_NAME
+    except ModuleNotFoundError:
         return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
 
 
-_cache: dict[Path, LineModel] = {}
+def default_model_path() -> Path:
+    """The shipped model's file path (installed packages are folders; see :func:`load_model`
+    for installs where they are not)."""
+    return Path(str(shipped_model()))
+
+
+_cache: dict[str, LineModel] = {}
 
 
 def load_model(path: str | Path | None = None) -> LineModel:
     """Load a model file, or the shipped default model when ``path`` is None.
 
     The shipped model is checked against its recorded sha256. Raises :class:`ModelError`
-    naming the file when it is missing, corrupt, not a declutter model, or incompatible.
-    Only load model files you trust: loading unpickles.
+    naming the file when it is missing, corrupt, not a declutter model, or incompatible
+    (any failure to load is a ``ModelError``). Only load model files you trust: loading
+    unpickles.
     """
-    if path is None:
-        target = default_model_path()
-        expected = _recorded_sha256(target)
-    else:
-        target = Path(path)
-        expected = None
-    if target in _cache:
-        return _cache[target]
-    model = _load(target, expected)
-    _cache[target] = model
+    resource = shipped_model() if path is None else Path(path)
+    key = str(resource)
+    if key in _cache:
+        return _cache[key]
+    expected = _recorded_sha256(resource) if path is None else None
+    with _as_file(resource) as target:
+        model = _load(target, expected, key)
+    _cache[key] = model
     return model
 
 
-def _recorded_sha256(model_path: Path) -> str | None:
-    sha_path = model_path.with_name(model_path.name + ".sha256")
+@contextlib.contextmanager
+def _as_file(resource: Traversable) -> Iterator[Path]:
+    if isinstance(resource, Path):
+        yield resource
+        return
     try:
-        return sha_path.read_text(encoding="ascii").split()[0]
-    except (OSError, IndexError):
+        with importlib.resources.as_file(resource) as target:
+            yield target
+    except OSError as exc:
+        raise ModelError(f"{resource}: cannot read the shipped model ({exc})") from None
+
+
+def _recorded_sha256(model: Traversable) -> str | None:
+    name = DEFAULT_MODEL_NAME + ".sha256"
+    try:
+        if isinstance(model, Path):
+            record = model.with_name(model.name + ".sha256").read_text("ascii")
+        else:
+            record = importlib.resources.files("declutter.models").joinpath(name).read_text("ascii")
+        return record.split()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
         return None
 
 
-def _load(path: Path, expected_sha256: str | None) -> LineModel:
+def _load(path: Path, expected_sha256: str | None, name: str) -> LineModel:
     import joblib  # noqa: PLC0415 - only when a model is loaded
 
     if path.is_dir():
         raise ModelError(f"{path}: is a folder, expected a model file")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
-    if expected_sha256 is not None and sha256_file(path) != expected_sha256:
-        raise ModelError(f"{path}: sha256 does not match the recorded one; reinstall declutter")
     try:
+        if expected_sha256 is not None and sha256_file(path) != expected_sha256:
+            raise ModelError(f"{name}: sha256 does not match the recorded one; reinstall declutter")
         raw = joblib.load(path)
-    except (
-        EOFError,
-        OSError,
-        ValueError,
-        KeyError,
-        IndexError,
-        TypeError,
-        AttributeError,
-        ImportError,
-        pickle.UnpicklingError,
-        zlib.error,
-    ) as exc:
-        raise ModelError(f"{path}: not a readable model file ({type(exc).__name__})") from None
-    return from_dict(raw, str(path))
+        return from_dict(raw, name)
+    except ModelError:
+        raise
+    except Exception as exc:
+        # A model file is a pickle: a damaged or hostile one can raise anything while loading
+        # or being checked (MemoryError for a huge allocation, decimal.InvalidOperation from a
+        # comparison, RecursionError); each is one message, never a traceback.
+        raise ModelError(f"{name}: not a readable model file ({type(exc).__name__})") from None
 
 
 def from_dict(raw: object, name: str = "model") -> LineModel:

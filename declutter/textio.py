@@ -4,9 +4,14 @@
   (a Latin-1 file, a damaged byte) survive decoding and re-encoding unchanged, so every kept
   line is byte-identical to the input even then. ``errors="replace"`` or ``"strict"`` and
   another ``encoding`` can be chosen instead.
-- A UTF-16 byte-order mark selects UTF-16; the output is UTF-16 with the same mark.
-  A UTF-8 byte-order mark stays part of the first line.
-- A NUL byte outside UTF-16 means the file is binary: it is refused, not cleaned.
+- A UTF-16 byte-order mark selects UTF-16 (a UTF-32 one UTF-32, when ``encoding`` is a UTF-32);
+  the output is in the same encoding with the same mark. A UTF-8 byte-order mark stays part of
+  the first line. UTF-16 and UTF-32 cannot keep undecodable bytes: they are replaced by U+FFFD.
+- A NUL character in the decoded text means the file is binary: it is refused, not cleaned.
+  The check runs after decoding, so UTF-16 and UTF-32 text (full of NUL bytes) is text.
+- Outputs appear whole or not at all: a regular file is written beside its target and renamed
+  over it, keeping an existing file's mode (a new file gets 0666 less the umask, as ``cp``
+  does); a symbolic link is followed, and a FIFO or device is written through, never replaced.
 """
 
 from __future__ import annotations
@@ -14,17 +19,29 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import signal
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from declutter.errors import InputError
+from declutter.errors import InputError, OutputError
 
 DEFAULT_ENCODING = "utf-8"
 DEFAULT_ERRORS = "surrogateescape"
 ERROR_HANDLERS = ("surrogateescape", "replace", "strict")
+# Byte-order marks, UTF-32 first: a UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Codecs that decode without a byte-order mark as little-endian (Python's choice), written back
+# without one.
+_BOM_LESS = {"utf-16": "utf-16-le", "utf-32": "utf-32-le"}
 
 
 @dataclass(frozen=True)
@@ -56,25 +73,40 @@ def decode(
     data: bytes, name: str, encoding: str = DEFAULT_ENCODING, errors: str = DEFAULT_ERRORS
 ) -> Decoded:
     """Decode one page's bytes; raises :class:`InputError` for binary or undecodable data."""
-    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
+    codec = codecs.lookup(encoding).name
+    for bom, bom_codec in _BOMS:
+        if bom_codec.startswith("utf-32") and not codec.startswith("utf-32"):
+            continue  # FF FE 00 00 is also a UTF-16 mark and a NUL: only UTF-32 input reads it
+        if data.startswith(bom):
+            family = bom_codec[:6].upper()
             try:
-                return Decoded(data[len(bom) :].decode(codec), codec, "strict", bom)
+                text = data[len(bom) :].decode(bom_codec)
             except UnicodeDecodeError:
                 raise InputError(
-                    f"{name}: has a UTF-16 byte-order mark but is not UTF-16"
+                    f"{name}: has a {family} byte-order mark but is not {family}"
                 ) from None
-    if b"\x00" in data:
-        raise InputError(f"{name}: binary file (contains NUL bytes), skipped")
+            return _not_binary(Decoded(text, bom_codec, "strict", bom), name)
+    codec = _BOM_LESS.get(codec, codec)
     try:
-        return Decoded(data.decode(encoding), encoding, errors)
+        return _not_binary(Decoded(data.decode(codec), codec, errors), name)
     except UnicodeDecodeError as exc:
         if errors == "strict":
+            if "\x00" in data.decode(codec, "replace"):
+                _not_binary(Decoded("\x00", codec, errors), name)
             raise InputError(
-                f"{name}: not valid {encoding} at byte {exc.start} "
+                f"{name}: not valid {codec} at byte {exc.start} "
                 "(try --errors surrogateescape or --encoding latin-1)"
             ) from None
-    return Decoded(data.decode(encoding, errors), encoding, errors, b"", undecodable=True)
+    if errors == "surrogateescape" and codec.startswith(("utf-16", "utf-32")):
+        errors = "replace"  # these codecs cannot carry stray bytes through (see above)
+    text = data.decode(codec, errors)
+    return _not_binary(Decoded(text, codec, errors, b"", undecodable=True), name)
+
+
+def _not_binary(decoded: Decoded, name: str) -> Decoded:
+    if "\x00" in decoded.text:
+        raise InputError(f"{name}: binary file (contains NUL characters), skipped")
+    return decoded
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -100,20 +132,90 @@ def read_bytes(path: Path) -> bytes:
             raise InputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+class _Creating:
+    """Whether a temporary output file is being created, and a signal that came meanwhile."""
+
+    active = False
+    pending: int | None = None
+
+
+def defer_signal(signum: int) -> bool:
+    """For signal handlers that raise (Ctrl-C, SIGTERM): True when the signal must wait because
+    a temporary output file is being created and could not yet be removed. It is raised again
+    (``signal.raise_signal``) as soon as the file is known."""
+    if _Creating.active:
+        _Creating.pending = signum
+        return True
+    return False
+
+
+def _created() -> None:
+    _Creating.active = False
+    signum, _Creating.pending = _Creating.pending, None
+    if signum is not None:
+        signal.raise_signal(signum)
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return OutputError(f"{path}: cannot write (a file is in the way of its folder)")
+    return OutputError(f"{path}: cannot write ({exc.strerror or exc})")
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """A binary file that appears at ``path`` only when the block completes.
 
-    Data goes to a temporary file beside ``path``, renamed over it at the end; on any error or
-    interruption the temporary file is removed, so no half-written output ever exists.
+    A regular file (new or existing) is written to a temporary file beside it, renamed over it
+    at the end with the existing file's mode (0666 less the umask for a new one); on any error
+    or interruption the temporary file is removed, so no half-written output ever exists.
+    A symbolic link is followed to its target; a FIFO, device or other special file is written
+    through (``-o /dev/stdout``, ``-o /dev/null``), never replaced. Raises
+    :class:`OutputError` when the output cannot be created.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        st: os.stat_result | None = path.stat()  # follows symbolic links
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{path}: is a folder, expected a file")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            special = path.open("wb")
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        with special:
+            yield special
+        return
+    real = Path(os.path.realpath(path))  # a dangling link creates the file it points to
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    # A signal between creating the temporary file and the `try` that removes it would leave
+    # it behind: handlers that use defer_signal() wait until it is known.
+    _Creating.active = True
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".part", dir=real.parent)
+    except OSError as exc:
+        _created()
+        raise _cannot_write(path, exc) from None
+    except BaseException:
+        _created()
+        raise
     tmp = Path(name)
     try:
+        _created()
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             yield f
-        tmp.replace(path)
+        tmp.replace(real)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

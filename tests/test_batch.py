@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from declutter import batch
 from declutter.cleaner import Cleaner
@@ -83,10 +85,43 @@ def test_reporter_hears_progress_and_failures(tmp_path: Path) -> None:
 def test_jsonl_scores_name_the_page_type_of_the_page_stage(typed_model: LineModel) -> None:
     result = Cleaner(typed_model).process(["Home\nThe council met on Tuesday to vote.\n"])[0]
     rows = [json.loads(x) for x in batch.score_rows(result, "jsonl").splitlines()]
-    assert {r["page_type"] for r in rows} == {result.page_type}
-    assert rows[0]["page_type_probability"] == result.page_types[result.page_type]
+    best = result.page_type
+    assert best is not None and {r["page_type"] for r in rows} == {best}
+    assert rows[0]["page_type_probability"] == result.page_types[best]
 
 
 def test_jsonl_scores_without_a_page_stage_have_no_page_type(tiny_model: LineModel) -> None:
     result = Cleaner(tiny_model).process(["Home\nThe council met on Tuesday to vote.\n"])[0]
     assert "page_type" not in json.loads(batch.score_rows(result, "jsonl").splitlines()[0])
+
+
+# --- JSON Lines records keep their text (issue 16) -----------------------------------------------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5), st.text())
+def test_parse_record_agrees_with_json_and_splice_changes_one_value(
+    obj: dict[str, object], new: str
+) -> None:
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False) + "\n"
+    record = batch.parse_record(text)
+    assert record.values == json.loads(text)
+    spliced = batch.splice(record, "k", new)
+    assert json.loads(spliced) == {**obj, "k": new}
+    if "k" in obj:  # everything but the value is the original text
+        start, end = record.spans["k"]
+        assert spliced[:start] == text[:start] and spliced.endswith(text[end:])
+
+
+def test_parse_record_refuses_what_json_refuses() -> None:
+    for text in ['{"a": 1,}', '{"a" 1}', "[1]", '{"a": 1} x', "{", '{"a": 1}{}', "{,}"]:
+        with pytest.raises(ValueError):
+            batch.parse_record(text)

@@ -125,7 +125,7 @@ def test_shipped_model_is_refused_when_its_bytes_change(
     copy = tmp_path / "default.joblib"
     copy.write_bytes(default_model_path().read_bytes() + b"x")
     (tmp_path / "default.joblib.sha256").write_text(sha256_file(default_model_path()))
-    monkeypatch.setattr(M, "default_model_path", lambda: copy)
+    monkeypatch.setattr(M, "shipped_model", lambda: copy)
     monkeypatch.setattr(M, "_cache", {})
     with pytest.raises(ModelError, match="sha256"):
         load_model()
