@@ -304,6 +304,57 @@ def explain(
 
 
 @app.command()
+def label(
+    pages: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Page dumps or folders of them (*.txt, without .clean.txt and .draft.txt).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Folder for the drafts: NAME.draft.txt for each NAME.txt."
+        ),
+    ],
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the pages.")] = "utf-8",
+) -> None:
+    """Draft labels for pages to correct by hand: every line marked '+ ' (keep) or '- ' (drop),
+    '?+ ' or '?- ' where the model is least sure. Prints each draft's least certain lines."""
+
+    def body() -> int:
+        from declutter.drafts import SUMMARY_LINES, draft_pages, draft_targets  # noqa: PLC0415
+        from declutter.textio import atomic_write  # noqa: PLC0415
+
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"--output {output} exists and is not a folder")
+        check_codec(encoding, "surrogateescape")
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        targets = draft_targets(pages, output)
+        if not targets:
+            raise UsageError("no pages to draft (*.txt files)")
+        for source, target in targets:
+            decoded = decode(read_bytes(source), str(source), encoding)
+            drafted = draft_pages(cleaner, [decoded.text])[0]
+            atomic_write(target, decoded.encode(drafted.text))
+            sys.stdout.write(
+                f"{target}: {drafted.lines} lines, {drafted.kept} kept, "
+                f"{len(drafted.unsure)} uncertain\n"
+            )
+            for line in drafted.unsure[:SUMMARY_LINES]:
+                mark = ("?+" if line.keep else "?-") + f" {line.probability:.2f}"
+                shown = line.text[:60].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                sys.stdout.write(f"  {target}:{line.number}: {mark}  {shown}\n")
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command()
 def train(
     data: Annotated[
         list[Path],
