@@ -18,11 +18,11 @@ import typer
 from declutter import batch
 from declutter.cleaner import Cleaner
 from declutter.corpus import build_all
-from declutter.data import iter_pages, load_pages
+from declutter.data import LabelledPage, iter_pages, load_pages
 from declutter.errors import DeclutterError, UsageError
 from declutter.evaluate import evaluate
 from declutter.explain import explain_page, format_explanation
-from declutter.model import load_model
+from declutter.model import default_model_path, load_model, sha256_file
 from declutter.textio import check_codec, decode, read_bytes
 
 app = typer.Typer(
@@ -376,6 +376,14 @@ def train(
         float,
         typer.Option("--context-C", min=1e-6, help="Inverse regularization of the context stage."),
     ] = 1.0,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Adapt this model ('default' for the shipped one, or a model file) to the "
+            "pages instead of training from scratch: seconds, no training corpus needed.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a model from labelled pages and print a one-screen summary. The model's sha256 is
     written beside it (MODEL.joblib.sha256)."""
@@ -388,6 +396,8 @@ def train(
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
         pages = load_pages(data)
+        if base is not None:
+            return _adapt(pages, base, output)
         model, report = fit(pages, DeclutterTrainer(C=c, context_C=context_c))
         sha = model.save(output)
         output.with_name(output.name + ".sha256").write_text(f"{sha}  {output.name}\n")
@@ -409,6 +419,31 @@ def train(
         return EXIT_OK
 
     _run(body)
+
+
+def _adapt(pages: list[LabelledPage], base: str, output: Path) -> int:
+    """``declutter train --base``: adapt a model to the pages and print a summary."""
+    from declutter.adapt import adapt  # noqa: PLC0415 - imports scikit-learn
+
+    base_path = None if base == "default" else Path(base)
+    base_model = load_model(base_path)
+    base_sha = sha256_file(base_path or default_model_path())
+    model, report = adapt(pages, base_model, base_name=base, base_sha256=base_sha)
+    sha = model.save(output)
+    output.with_name(output.name + ".sha256").write_text(f"{sha}  {output.name}\n")
+    lines = [
+        f"base             {base}",
+        f"pages            {report.pages}",
+        f"lines            {report.lines} ({report.rows} labelled)",
+        f"class balance    {report.content_rows} content / {report.chrome_rows} chrome rows",
+        f"site lexicon     {report.buckets} lexical buckets moved",
+        f"decoder          threshold {model.threshold:.2f}  smoothing {model.smoothing:.1f}"
+        "  (the base model's)",
+        f"time             {report.seconds:.1f} s",
+        f"model            {output} (sha256 {sha[:16]}...)",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
 
 
 @app.command("eval")
