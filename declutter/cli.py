@@ -21,9 +21,15 @@ from declutter.corpus import build_all
 from declutter.data import LabelledPage, iter_pages, load_pages
 from declutter.errors import DeclutterError, UsageError
 from declutter.evaluate import evaluate
-from declutter.explain import explain_page, format_explanation
+from declutter.explain import (
+    explain_page,
+    explanation_html,
+    format_colored,
+    format_explanation,
+    use_color,
+)
 from declutter.model import default_model_path, load_model, sha256_file
-from declutter.textio import check_codec, decode, read_bytes
+from declutter.textio import atomic_write, check_codec, decode, read_bytes
 
 app = typer.Typer(
     name="declutter",
@@ -288,16 +294,42 @@ def explain(
     top: Annotated[
         int, typer.Option(min=1, help="Features to show per direction for each line.")
     ] = 3,
+    as_html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Write a self-contained HTML page instead: every line shaded by its content "
+            "probability, kept and dropped lines marked apart, the top features on hover.",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
 ) -> None:
     """Show, for each line, its content probability, the decision, and the features that
-    pushed it most toward content (+) or chrome (-)."""
+    pushed it most toward content (+) or chrome (-). Coloured on a terminal (not with
+    NO_COLOR set)."""
 
     def body() -> int:
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
-        for row in explain_page(cleaner, text, top):
-            sys.stdout.write(format_explanation(row) + "\n")
+        rows = explain_page(cleaner, text, top)
+        if output is not None and file != "-" and output.resolve() == Path(file).resolve():
+            raise UsageError(f"output {output} is the input file; declutter never overwrites it")
+        if as_html:
+            report = explanation_html(rows, "stdin" if file == "-" else file, cleaner.threshold)
+        else:
+            color = output is None and use_color(sys.stdout.isatty(), os.environ)
+            fmt = format_colored if color else format_explanation
+            report = "".join(fmt(row) + "\n" for row in rows)
+        encoded = report.encode("utf-8", "surrogateescape")
+        if output is None:
+            sys.stdout.buffer.write(encoded)
+            sys.stdout.flush()
+        else:
+            atomic_write(output, encoded)
         return EXIT_OK
 
     _run(body)
@@ -328,7 +360,6 @@ def label(
 
     def body() -> int:
         from declutter.drafts import SUMMARY_LINES, draft_pages, draft_targets  # noqa: PLC0415
-        from declutter.textio import atomic_write  # noqa: PLC0415
 
         if output.exists() and not output.is_dir():
             raise UsageError(f"--output {output} exists and is not a folder")
