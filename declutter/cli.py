@@ -391,7 +391,8 @@ def train(
         list[Path],
         typer.Argument(
             help="Labelled pages: folders (searched recursively) or files; NAME.txt + "
-            "NAME.clean.txt pairs and .jsonl/.jsonl.gz files (see training_data/README.md).",
+            "NAME.clean.txt pairs, .jsonl/.jsonl.gz files and NAME.draft.txt drafts (see "
+            "training_data/README.md).",
             show_default=False,
         ),
     ],
