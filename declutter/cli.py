@@ -354,6 +354,10 @@ def label(
     threshold: ThresholdOpt = None,
     smoothing: SmoothingOpt = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the pages.")] = "utf-8",
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace existing drafts (and any corrections in them)."),
+    ] = False,
 ) -> None:
     """Draft labels for pages to correct by hand: every line marked '+ ' (keep) or '- ' (drop),
     '?+ ' or '?- ' where the model is least sure. Prints each draft's least certain lines."""
@@ -368,6 +372,13 @@ def label(
         targets = draft_targets(pages, output)
         if not targets:
             raise UsageError("no pages to draft (*.txt files)")
+        existing = [str(target) for _, target in targets if target.exists()]
+        if existing and not overwrite:
+            raise UsageError(
+                f"{existing[0]} exists"
+                + (f" (and {len(existing) - 1} more)" if existing[1:] else "")
+                + ": its corrections would be lost; use --overwrite to replace drafts"
+            )
         for source, target in targets:
             decoded = decode(read_bytes(source), str(source), encoding)
             drafted = draft_pages(cleaner, [decoded.text])[0]

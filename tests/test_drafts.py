@@ -177,3 +177,17 @@ def test_drafts_label_like_the_pairs_they_came_from(tmp_path: Path) -> None:
         draft = read_draft(path)
         assert draft.text == page.text
         assert draft.labels.tolist() == page.labels.tolist()
+
+
+def test_label_never_overwrites_a_draft_unless_asked(tmp_path: Path) -> None:
+    page = tmp_path / "p.txt"
+    page.write_text("Home\nSome text of the page that goes on.\n")
+    out = tmp_path / "drafts"
+    (out).mkdir()
+    (out / "p.draft.txt").write_text("+ corrected\n")
+    result = runner.invoke(app, ["label", str(page), "-o", str(out)])
+    assert result.exit_code == 2 and "p.draft.txt exists" in result.stderr
+    assert (out / "p.draft.txt").read_text() == "+ corrected\n"
+    again = runner.invoke(app, ["label", str(page), "-o", str(out), "--overwrite"])
+    assert again.exit_code == 0, again.stderr
+    assert parse_draft((out / "p.draft.txt").read_text()).text == page.read_text()
