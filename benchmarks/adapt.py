@@ -18,7 +18,7 @@ draft), the base model is adapted to them (:func:`declutter.adapt.adapt`), and t
 are scored; :data:`ROTATIONS` draws of which pages are corrected, averaged. Every adapted model
 is also scored on WCXB test ``html-text`` dumps (the style pool's pages left out), against its
 base: adapting must not cost general quality (:data:`MAX_DROP`). Ablations at the same draws:
-the site lexicon alone (no new stage) and the new stage alone (no site lexicon).
+without anchors, and with a recalibration stage.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from declutter.align import align_lines
 from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage, load_pages, read_jsonl
 from declutter.evaluate import word_scores
-from declutter.features import LEX_NAMESPACES
 from declutter.lines import body, split_lines
 from declutter.model import LineModel, load_model
 
@@ -57,22 +56,24 @@ CORRECTED = (2, 5, 10)
 SWEEP_K = 5
 SWEEP_ROTATIONS = 3
 SWEEP_GRID: tuple[dict[str, Any], ...] = (
-    *(
-        {"prior_strength": s, "lexicon_gain": g}
-        for s in (3.0, 30.0, 300.0)
-        for g in (0.0, 1.0, 2.0)
-    ),
-    {"prior_strength": 30.0, "lexicon_gain": 1.0, "namespaces": ("first", "line")},
+    {"anchor_weight": 0.0},
+    {"anchor_weight": 0.0, "lexicon_gain": 0.5},
+    {"anchor_weight": 0.0, "prior_strength": 3000.0},
+    {"anchor_weight": 5.0},
+    {"anchor_weight": 20.0},
+    {"anchor_weight": 100.0},
+    {"anchor_weight": 100.0, "prior_strength": 3000.0},
 )
+SWEEP_TEST_STEP = 3  # the sweep scores general quality on every third WCXB test page
 MIN_SCORED = 2  # pages left to score: k corrected pages need k + MIN_SCORED on the site
 ROTATIONS = 3
 STYLE_POOL = 40  # WCXB test pages per unseen style
 MAX_DROP = 0.005  # largest acceptable loss of WCXB test html-text F1 against the base
 TRAINING_DATA = C.ROOT / "training_data"
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "adapted": {},
-    "site lexicon only": {"prior_strength": 1e12},
-    "new stage only": {"lexicon_gain": 0.0},
+    "no anchors": {"anchor_weight": 0.0},
+    "with a new stage (prior 3000)": {"prior_strength": 3000.0},
 }
 
 
@@ -153,7 +154,7 @@ def run_pages(
             cell.base.append(mean_f1(base, held))
             for name, params in VARIANTS.items():
                 start = time.perf_counter()
-                model, _ = adapt(fixed, base, ModelAdapter(**params))  # type: ignore[arg-type]
+                model, _ = adapt(fixed, base, ModelAdapter(**params))
                 if name == "adapted":
                     cell.seconds.append(time.perf_counter() - start)
                     cell.test_f1.append(mean_f1(model, test))
@@ -284,12 +285,15 @@ def run(args: argparse.Namespace) -> str:
 
 
 def sweep(args: argparse.Namespace) -> str:
-    """Mean held-out word F1 on :data:`TUNING_SITES` for each setting of :data:`SWEEP_GRID`."""
+    """Held-out word F1 on :data:`TUNING_SITES` and the loss of WCXB test html-text F1 for
+    each setting of :data:`SWEEP_GRID`."""
     base = base_without(SITES + TUNING_SITES, args.corpus)
     by_site = site_pages(TUNING_SITES)
+    test = test_pages(None, set(), args.jobs)[::SWEEP_TEST_STEP]
+    base_test = mean_f1(base, test)
     rows = []
     for params in SWEEP_GRID:
-        scores, bases = [], []
+        scores, bases, drops = [], [], []
         for pages in by_site.values():
             for r in range(SWEEP_ROTATIONS):
                 order = np.random.default_rng(r).permutation(len(pages))
@@ -298,25 +302,31 @@ def sweep(args: argparse.Namespace) -> str:
                 model, _ = adapt(fixed, base, ModelAdapter(**params))
                 scores.append(mean_f1(model, held))
                 bases.append(mean_f1(base, held))
+                drops.append(mean_f1(model, test) - base_test)
         print(f"[adapt] sweep {params}: {statistics.fmean(scores):.4f}", file=sys.stderr)
-        rows.append((params, statistics.fmean(scores), statistics.fmean(bases)))
+        rows.append((params, statistics.fmean(scores), statistics.fmean(bases), drops))
     sizes = ", ".join(f"{s} ({len(p)})" for s, p in by_site.items())
     out = [
         f"Measured {C.environment()}; `python benchmarks/adapt.py --sweep`.",
         "",
         f"Choosing the adaptation's constants on other WCXB dev sites than the table above "
         f"scores ({sizes}; html-text dumps; the same base model): mean held-out word F1 after "
-        f"adapting to {SWEEP_K} corrected pages, {SWEEP_ROTATIONS} draws per site. The base "
-        f"model scores {rows[0][2]:.3f} on the same pages.",
+        f"adapting to {SWEEP_K} corrected pages, {SWEEP_ROTATIONS} draws per site, and the "
+        f"change of WCXB test html-text word F1 (every {SWEEP_TEST_STEP}rd page, "
+        f"{len(test)} pages; base {base_test:.3f}), mean and worst of the "
+        f"{len(by_site) * SWEEP_ROTATIONS} adapted models. The base model scores "
+        f"{rows[0][2]:.3f} on the held-out pages. New stage prior inf: no new stage.",
         "",
-        "| prior strength | site lexicon gain | lexicon namespaces | word F1 |",
-        "| --- | --- | --- | --- |",
+        "| anchor weight | site lexicon gain | new stage prior | held-out word F1 "
+        "| test F1 change, mean | worst |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for params, score, _ in rows:
-        ns = "+".join(params.get("namespaces", LEX_NAMESPACES))
+    defaults = ModelAdapter().get_params()
+    for params, score, _, drops in rows:
+        p = {**defaults, **params}
         out.append(
-            f"| {params['prior_strength']:g} | {params['lexicon_gain']:g} | "
-            f"{ns if params['lexicon_gain'] else '-'} | {score:.4f} |"
+            f"| {p['anchor_weight']:g} | {p['lexicon_gain']:g} | {p['prior_strength']:g} | "
+            f"{score:.4f} | {statistics.fmean(drops):+.4f} | {min(drops):+.4f} |"
         )
     return "\n".join(out)
 

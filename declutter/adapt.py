@@ -1,34 +1,38 @@
 """Adapt a trained model to a few new labelled pages (a site, a dump tool) without its corpus.
 
-``declutter train PAGES --base MODEL`` keeps everything the base model learned and adds two
-things fitted on the new pages only:
+``declutter train PAGES --base MODEL`` keeps everything the base model learned and adds a
+**site lexicon** fitted on the new pages: for every hashed lexical bucket, how much more (or
+less) often its rows are content than the *base model* predicts for them (smoothed log-odds, as
+:class:`~declutter.train.HashedLexicon` computes them with the base model's probabilities as
+the prior), added to the base lexicon. A site's menu entries, section headings and boilerplate
+phrases move most.
 
-1. **Site lexicon**: for every hashed lexical bucket on the new pages, how much more (or less)
-   often its rows are content than the *base model* predicts for them (the smoothed log-odds of
-   :class:`~declutter.train.HashedLexicon` with the base model's probabilities as the prior),
-   times :data:`LEXICON_GAIN`, added to the base lexicon. Buckets the new pages do not hold keep
-   their values; a site's menu entries and section headings, repeated on every page, move most.
-2. **Recalibration stage**: one more context stage after the base model's, a logistic
-   regression over :func:`~declutter.model.context_features` of the base model's scores (with
-   the site lexicon), under a Gaussian prior of precision :data:`PRIOR_STRENGTH` centred on
-   the identity (the stage that passes the logit through unchanged). With few pages it stays
-   close to the base model; with more it learns how the new pages' neighbours and layout
-   differ. It is fitted on scores whose site lexicon was fitted without the row's own page
-   (leave one page group out), so it does not learn to trust lexical evidence that is only
-   perfect on its own page.
+A few pages of one site also make common words look site-specific: if the base model keeps too
+much of a site, "the" and "price" seem to be chrome. So the site lexicon is **anchored**:
+general pages (the project's own labelled pages, packaged as ``anchors.jsonl.gz``) count as
+observed exactly as the base model predicts them, :data:`ANCHOR_WEIGHT` times each, which pulls
+every bucket common on them back towards the base model's value while a site's own words keep
+theirs. On WCXB sites this cut the loss of general quality several-fold (benchmarks/adapt.py).
 
-The result is an ordinary :class:`~declutter.model.LineModel` (the base model's stages, the
-new lexicon and one more context stage) with the base model's threshold and smoothing, and its
-provenance in ``metadata["adapted"]``. This module imports scikit-learn (through
-:mod:`declutter.train`); cleaning with the adapted model does not.
+Optionally (``prior_strength`` finite) a **recalibration stage** follows the base model's
+context stages: a logistic regression over :func:`~declutter.model.context_features`, under a
+Gaussian prior centred on the identity, fitted on scores whose site lexicon was fitted without
+the row's own page. It did not pay for its cost in general quality, so it is off by default.
+
+The result is an ordinary :class:`~declutter.model.LineModel` with the base model's threshold
+and smoothing and its provenance in ``metadata["adapted"]``. This module imports scikit-learn
+(through :mod:`declutter.train`); cleaning with the adapted model does not.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +47,6 @@ from declutter.features import LEX_NAMESPACES, Features, featurize
 from declutter.model import LineModel, LogisticParams, context_features, sigmoid
 from declutter.train import (
     PAGE_WEIGHT_POWER,
-    HashedLexicon,
     lexical_matrix,
     page_weights,
     row_labels,
@@ -55,14 +58,19 @@ F64 = npt.NDArray[np.float64]
 
 # Chosen on WCXB dev sites the adaptation benchmark does not score (benchmarks/adapt.py
 # --sweep: ebay.com, ifixit.com, ikea.com, apple.com, with a base model trained without them;
-# mean word F1 on the pages left after correcting 5, base 0.419): prior 300 with gain 1 scored
-# 0.605; prior 30 0.596, prior 3 0.547; gain 2 0.574 (prior 300); no site lexicon 0.435 (prior
-# 300) and 0.533 (prior 30); the site lexicon over first words and whole lines only 0.560.
+# mean word F1 on the pages left after correcting 5, base 0.419; and the change of WCXB test
+# html-text F1, mean and worst of 12 adapted models). Without anchors: gain 1 0.606
+# (-0.019, worst -0.057), gain 0.5 0.586 (-0.007, -0.022); a recalibration stage at prior
+# 300 or 3000 added nothing (0.605, 0.609) and cost more general quality (-0.026, -0.020).
+# Anchored at gain 1 (2 draws per site): weight 1 0.592 (-0.009, -0.023), 5 0.591 (-0.006,
+# -0.016), 20 0.597 (-0.003, -0.010), 100 0.579 (-0.001, -0.006).
 ADAPT_ALPHA = 4.0  # pseudo-count of the site lexicon: a bucket seen on a few rows moves little
 LEXICON_GAIN = 1.0  # the site lexicon's log-odds enter the base lexicon at this scale
+ANCHOR_WEIGHT = 100.0  # how much each anchor row counts against a new page's row
 # Precision of the Gaussian prior on the recalibration stage's standardized coefficients, in
-# units of (mean-1-weighted) rows: its pull equals that many rows' worth of evidence.
-PRIOR_STRENGTH = 300.0
+# units of (mean-1-weighted) rows; infinite: no stage (see above).
+PRIOR_STRENGTH = float("inf")
+ANCHORS = Path(__file__).with_name("anchors.jsonl.gz")  # the texts of training_data/pages
 SITE_NAMESPACES = LEX_NAMESPACES  # which lexical namespaces the site lexicon changes
 NEWTON_STEPS = 50  # the penalized fit has ~36 coefficients and converges in a few steps
 NEWTON_TOL = 1e-6
@@ -80,6 +88,20 @@ class AdaptationReport:
     chrome_rows: int
     buckets: int  # lexical buckets the new pages moved
     seconds: float
+
+
+def anchor_texts(path: Path = ANCHORS) -> list[str]:
+    """The anchor pages' texts (:func:`write_anchors` wrote them)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f if line.strip()]
+
+
+def write_anchors(pages: Sequence[Path], path: Path = ANCHORS) -> None:
+    """Write the texts of ``pages`` (files) as the anchor pages, in order."""
+    with gzip.GzipFile(path, "wb", mtime=0) as raw:
+        for page in pages:
+            record = {"id": page.name, "text": page.read_text(encoding="utf-8")}
+            raw.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _logit_identity(stage: LogisticParams) -> tuple[F64, float]:
@@ -124,12 +146,18 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
     lexicon_gain : float
         Scale of the site lexicon's log-odds added to the base lexicon.
     prior_strength : float
-        Precision of the prior centring the recalibration stage on the identity.
+        Precision of the prior centring the recalibration stage on the identity; ``inf`` adds
+        no stage.
     page_weight_power : float
         A page's rows are divided by (its labelled rows) to this power in the fit.
     namespaces : sequence of str
         The lexical namespaces (of :data:`~declutter.features.LEX_NAMESPACES`) the site lexicon
         changes; the others keep the base model's values.
+    anchors : Features or None
+        Featurized general pages anchoring the site lexicon (:func:`adapt` uses the packaged
+        ones when None and ``anchor_weight`` is above 0).
+    anchor_weight : float
+        How much each anchor row counts; 0: no anchors.
     """
 
     def __init__(
@@ -140,9 +168,13 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
         prior_strength: float = PRIOR_STRENGTH,
         page_weight_power: float = PAGE_WEIGHT_POWER,
         namespaces: Sequence[str] = SITE_NAMESPACES,
+        anchors: Features | None = None,
+        anchor_weight: float = ANCHOR_WEIGHT,
     ) -> None:
         self.base = base
         self.namespaces = namespaces
+        self.anchors = anchors
+        self.anchor_weight = anchor_weight
         self.alpha = alpha
         self.lexicon_gain = lexicon_gain
         self.prior_strength = prior_strength
@@ -150,14 +182,22 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
 
     def _site_lexicon(self, features: Features, y: npt.NDArray[np.int8], base_z: F32) -> F32:
         """The site lexicon's log-odds per bucket, shape (namespaces, buckets), from the
-        labelled rows of ``features``."""
+        labelled rows of ``features``: observed against expected content (the base model's
+        probabilities), as :class:`~declutter.train.HashedLexicon` computes them. The anchor
+        rows count as observed exactly as expected, which pulls buckets common on them to 0."""
         assert self.base is not None
         labelled = y >= 0
-        lexicon = HashedLexicon(alpha=self.alpha, n_splits=1)
-        lexicon.fit(
-            lexical_matrix(features)[labelled], y[labelled], prior=sigmoid(base_z)[labelled]
-        )
-        delta = np.asarray(lexicon.log_odds_.reshape(self.base.lexicon.shape), dtype=np.float32)
+        p = sigmoid(base_z)[labelled].astype(np.float64)
+        truth = y[labelled]
+        stats = np.column_stack([truth == 1, truth == 0, p, 1 - p]).astype(np.float64)
+        sums = np.asarray(lexical_matrix(features)[labelled].T @ stats).T
+        if self.anchor_sums_ is not None:
+            sums = sums + self.anchor_sums_
+        rate = float(np.clip(np.mean(truth == 1), 1e-6, 1 - 1e-6))
+        a1, a0 = self.alpha * rate, self.alpha * (1 - rate)
+        observed = np.log((sums[0] + a1) / (sums[1] + a0))
+        expected = np.log((sums[2] + a1) / (sums[3] + a0))
+        delta: F32 = (observed - expected).astype(np.float32).reshape(self.base.lexicon.shape)
         unknown = set(self.namespaces) - set(LEX_NAMESPACES)
         if unknown:
             raise ValueError(f"unknown lexical namespaces: {sorted(unknown)}")
@@ -184,7 +224,15 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
         if not labelled.any():
             raise TrainingDataError("the pages to adapt to have no labelled lines")
         base_z = self.base.logits(features)
+        self.anchor_sums_: F64 | None = None
+        if self.anchors is not None and self.anchors.n_rows:
+            pa = sigmoid(self.base.logits(self.anchors)).astype(np.float64)
+            stats = np.column_stack([pa, 1 - pa, pa, 1 - pa]) * self.anchor_weight
+            self.anchor_sums_ = np.asarray(lexical_matrix(self.anchors).T @ stats).T
         self.lexicon_delta_ = self._site_lexicon(features, labels, base_z)
+        self.stage_: LogisticParams | None = None
+        if not np.isfinite(self.prior_strength):
+            return self  # an infinitely strong prior: the stage would be the identity
         # Scores with a site lexicon fitted without the row's own group (all of it when there
         # is only one group: then nothing is left to fit it on).
         z = np.zeros(features.n_rows, dtype=np.float32)
@@ -222,13 +270,12 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
 
     def to_model(self, metadata: dict[str, Any] | None = None) -> LineModel:
         """The adapted model: the base model with the site lexicon and the new last stage."""
-        check_is_fitted(self, "stage_")
+        check_is_fitted(self, "lexicon_delta_")
         assert self.base is not None
         model = self._with_lexicon(self.lexicon_delta_)
+        stages = () if self.stage_ is None else (self.stage_,)
         return dataclasses.replace(
-            model,
-            contexts=(*model.contexts, self.stage_),
-            metadata=dict(metadata or {}),
+            model, contexts=(*model.contexts, *stages), metadata=dict(metadata or {})
         )
 
 
@@ -246,6 +293,8 @@ def adapt(
     start = time.perf_counter()
     adapter = adapter or ModelAdapter()
     adapter.set_params(base=base)
+    if adapter.anchors is None and adapter.anchor_weight > 0:
+        adapter.set_params(anchors=featurize(anchor_texts()))
     if not pages:
         raise TrainingDataError("no pages to adapt to")
     features = [featurize([p.text]) for p in pages]
@@ -254,7 +303,7 @@ def adapt(
     rows = np.concatenate(y)
     moved = int(np.count_nonzero(adapter.lexicon_delta_))
     seconds = time.perf_counter() - start
-    params = {k: v for k, v in adapter.get_params().items() if k != "base"}
+    params = {k: v for k, v in adapter.get_params().items() if k not in ("base", "anchors")}
     metadata = dict(base.metadata)
     metadata["adapted"] = {
         "declutter_version": __version__,

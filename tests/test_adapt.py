@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from declutter.adapt import ModelAdapter, adapt, fit_near
+from declutter.adapt import ModelAdapter, adapt, anchor_texts, fit_near
 from declutter.cleaner import Cleaner
 from declutter.cli import app
 from declutter.data import LabelledPage
@@ -62,7 +62,8 @@ def test_adapting_learns_the_corrected_pages(
         labels = np.where(page.labels >= 0, np.where(result.keep, 0, 1), -1).astype(np.int8)
         flipped.append(LabelledPage(page.page_id, page.text, labels, page.group))
     before = evaluate(Cleaner(tiny_model), flipped).overall.summary()["line_f1"]
-    model, report = adapt(flipped, tiny_model)
+    # No anchors: the packaged anchors are these very pages, which would hold them back.
+    model, report = adapt(flipped, tiny_model, ModelAdapter(anchor_weight=0.0))
     after = evaluate(Cleaner(model), flipped).overall.summary()["line_f1"]
     assert report.pages == 3 and report.buckets > 0
     assert after > before + 0.2
@@ -75,7 +76,7 @@ def test_the_adapted_model_is_a_normal_model_file_with_provenance(
     path = tmp_path / "adapted.joblib"
     model.save(path)
     loaded = load_model(path)
-    assert len(loaded.contexts) == len(tiny_model.contexts) + 1
+    assert len(loaded.contexts) == len(tiny_model.contexts)
     assert loaded.threshold == tiny_model.threshold
     adapted = loaded.metadata["adapted"]
     assert adapted["base"]["name"] == "tiny.joblib" and adapted["base"]["sha256"] == "ab"
@@ -113,3 +114,29 @@ def test_cleaning_with_an_adapted_model_never_imports_sklearn(
         "assert 'sklearn' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_finite_prior_adds_a_stage(
+    tiny_model: LineModel, training_pages: list[LabelledPage]
+) -> None:
+    model, _ = adapt(training_pages[:2], tiny_model, ModelAdapter(prior_strength=300.0))
+    assert len(model.contexts) == len(tiny_model.contexts) + 1
+
+
+def test_anchors_hold_back_the_words_they_share(
+    tiny_model: LineModel, training_pages: list[LabelledPage]
+) -> None:
+    pages = training_pages[:2]
+    free, _ = adapt(pages, tiny_model, ModelAdapter(anchor_weight=0.0))
+    anchors = featurize([p.text for p in pages])
+    anchored, _ = adapt(pages, tiny_model, ModelAdapter(anchors=anchors))
+    moved_free = np.abs(free.lexicon - tiny_model.lexicon).sum()
+    moved_anchored = np.abs(anchored.lexicon - tiny_model.lexicon).sum()
+    assert moved_anchored < 0.2 * moved_free
+
+
+def test_the_packaged_anchors_are_the_projects_pages() -> None:
+    pages = sorted(
+        p for p in (TRAINING_DATA / "pages").glob("*.txt") if not p.name.endswith(".clean.txt")
+    )
+    assert anchor_texts() == [p.read_text(encoding="utf-8") for p in pages]

@@ -123,4 +123,4 @@ def test_adapt_slice(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| pages | 0 corrected | 2 corrected |" in text
     assert "style lynx-numbered" in text and "Time to adapt on 2 pages" in text
-    assert "| site lexicon only |" in text
+    assert "| no anchors |" in text
