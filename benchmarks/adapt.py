@@ -1,6 +1,7 @@
 """Adaptation benchmark: a few corrected pages of a site or a dump style, then `train --base`.
 
-    python benchmarks/adapt.py --corpus .cache/corpus   # full run (~5 min; base model cached)
+    python benchmarks/adapt.py --corpus .cache/corpus   # ~6 min, once ~5 min more for the base
+    python benchmarks/adapt.py --corpus .cache/corpus --sweep   # the constants (~5 min)
     python benchmarks/adapt.py --limit 3 --base default --out /tmp/b.md   # a quick slice (CI)
 
 Two experiments, both scored by WCXB's mean per-page word F1 on the pages *not* corrected:
