@@ -24,12 +24,26 @@ import typer
 from declutter import __version__, batch
 from declutter.cleaner import Cleaner
 from declutter.corpus import build_all
-from declutter.data import iter_pages, load_pages
+from declutter.data import LabelledPage, iter_pages, load_pages
 from declutter.errors import DeclutterError, InputError, OutputError, UsageError
 from declutter.evaluate import evaluate
-from declutter.explain import explain_page, format_explanation, page_summary
-from declutter.model import load_model
-from declutter.textio import ERROR_HANDLERS, check_codec, decode, defer_signal, read_bytes
+from declutter.explain import (
+    explain_page,
+    explanation_html,
+    format_colored,
+    format_explanation,
+    page_summary,
+    use_color,
+)
+from declutter.model import default_model_path, load_model, sha256_file
+from declutter.textio import (
+    ERROR_HANDLERS,
+    atomic_write,
+    check_codec,
+    decode,
+    defer_signal,
+    read_bytes,
+)
 
 app = typer.Typer(
     name="declutter",
@@ -406,9 +420,22 @@ def explain(
         int,
         typer.Option(min=1, metavar="N", help="Features to show per direction for each line."),
     ] = 3,
+    as_html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Write a self-contained HTML page instead: every line shaded by its content "
+            "probability, kept and dropped lines marked apart, the top features on hover.",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
 ) -> None:
     """Show, for each line, its content probability, the decision, and the features that
-    pushed it most toward content (+) or chrome (-).
+    pushed it most toward content (+) or chrome (-), after the page types the page-level
+    stage finds most likely. Coloured on a terminal (not with NO_COLOR set).
 
     FILE: a page dump to explain ('-' for standard input)."""
 
@@ -416,11 +443,85 @@ def explain(
         data = _read_stdin() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        rows = explain_page(cleaner, text, top)
         summary = page_summary(cleaner, text)
-        if summary is not None:
-            sys.stdout.write(summary + "\n")
-        for row in explain_page(cleaner, text, top):
-            sys.stdout.write(format_explanation(row) + "\n")
+        if output is not None and file != "-" and output.resolve() == Path(file).resolve():
+            raise UsageError(f"output {output} is the input file; declutter never overwrites it")
+        if as_html:
+            report = explanation_html(rows, "stdin" if file == "-" else file, cleaner.threshold)
+        else:
+            color = output is None and use_color(sys.stdout.isatty(), os.environ)
+            fmt = format_colored if color else format_explanation
+            report = "".join(fmt(row) + "\n" for row in rows)
+            if summary is not None:
+                report = summary + "\n" + report
+        encoded = report.encode("utf-8", "surrogateescape")
+        if output is None:
+            sys.stdout.buffer.write(encoded)
+            sys.stdout.flush()
+        else:
+            atomic_write(output, encoded)
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command()
+def label(
+    pages: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Page dumps or folders of them (*.txt, without .clean.txt and .draft.txt).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Folder for the drafts: NAME.draft.txt for each NAME.txt."
+        ),
+    ],
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the pages.")] = "utf-8",
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace existing drafts (and any corrections in them)."),
+    ] = False,
+) -> None:
+    """Draft labels for pages to correct by hand: every line marked '+ ' (keep) or '- ' (drop),
+    '?+ ' or '?- ' where the model is least sure. Prints each draft's least certain lines."""
+
+    def body() -> int:
+        from declutter.drafts import SUMMARY_LINES, draft_pages, draft_targets  # noqa: PLC0415
+
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"--output {output} exists and is not a folder")
+        check_codec(encoding, "surrogateescape")
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
+        targets = draft_targets(pages, output)
+        if not targets:
+            raise UsageError("no pages to draft (*.txt files)")
+        existing = [str(target) for _, target in targets if target.exists()]
+        if existing and not overwrite:
+            raise UsageError(
+                f"{existing[0]} exists"
+                + (f" (and {len(existing) - 1} more)" if existing[1:] else "")
+                + ": its corrections would be lost; use --overwrite to replace drafts"
+            )
+        for source, target in targets:
+            decoded = decode(read_bytes(source), str(source), encoding)
+            drafted = draft_pages(cleaner, [decoded.text])[0]
+            atomic_write(target, decoded.encode(drafted.text))
+            sys.stdout.write(
+                f"{target}: {drafted.lines} lines, {drafted.kept} kept, "
+                f"{len(drafted.unsure)} uncertain\n"
+            )
+            for line in drafted.unsure[:SUMMARY_LINES]:
+                mark = ("?+" if line.keep else "?-") + f" {line.probability:.2f}"
+                shown = line.text[:60].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                sys.stdout.write(f"  {target}:{line.number}: {mark}  {shown}\n")
         return EXIT_OK
 
     _run(body)
@@ -434,7 +535,8 @@ def train(
             metavar="DATA",
             hidden=True,
             help="Labelled pages: folders (searched recursively) or files; NAME.txt + "
-            "NAME.clean.txt pairs and .jsonl/.jsonl.gz files (see training_data/README.md).",
+            "NAME.clean.txt pairs, .jsonl/.jsonl.gz files and NAME.draft.txt drafts (see "
+            "training_data/README.md).",
             show_default=False,
         ),
     ],
@@ -459,6 +561,14 @@ def train(
             help="Inverse regularization of the context stage.",
         ),
     ] = 1.0,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Adapt this model ('default' for the shipped one, or a model file) to the "
+            "pages instead of training from scratch: seconds, no training corpus needed.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a model from labelled pages and print a one-screen summary. The model's sha256 is
     written beside it (MODEL.joblib.sha256).
@@ -474,6 +584,8 @@ def train(
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
         pages = load_pages(data)
+        if base is not None:
+            return _adapt(pages, base, output)
         model, report = fit(pages, DeclutterTrainer(C=c, context_C=context_c))
         sha = model.save(output)
         output.with_name(output.name + ".sha256").write_text(f"{sha}  {output.name}\n")
@@ -495,6 +607,31 @@ def train(
         return EXIT_OK
 
     _run(body)
+
+
+def _adapt(pages: list[LabelledPage], base: str, output: Path) -> int:
+    """``declutter train --base``: adapt a model to the pages and print a summary."""
+    from declutter.adapt import adapt  # noqa: PLC0415 - imports scikit-learn
+
+    base_path = None if base == "default" else Path(base)
+    base_model = load_model(base_path)
+    base_sha = sha256_file(base_path or default_model_path())
+    model, report = adapt(pages, base_model, base_name=base, base_sha256=base_sha)
+    sha = model.save(output)
+    output.with_name(output.name + ".sha256").write_text(f"{sha}  {output.name}\n")
+    lines = [
+        f"base             {base}",
+        f"pages            {report.pages}",
+        f"lines            {report.lines} ({report.rows} labelled)",
+        f"class balance    {report.content_rows} content / {report.chrome_rows} chrome rows",
+        f"site lexicon     {report.buckets} lexical buckets moved",
+        f"decoder          threshold {model.threshold:.2f}  smoothing {model.smoothing:.1f}"
+        "  (the base model's)",
+        f"time             {report.seconds:.1f} s",
+        f"model            {output} (sha256 {sha[:16]}...)",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
 
 
 @app.command("eval")

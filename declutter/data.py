@@ -1,6 +1,6 @@
 """Read labelled pages for training and evaluation.
 
-Two formats (see training_data/README.md):
+Three formats (see training_data/README.md):
 
 1. *pairs*: ``NAME.txt`` (the raw dump) next to ``NAME.clean.txt`` (the dump with its chrome
    lines deleted). Line labels come from aligning the two (:mod:`declutter.align`).
@@ -8,6 +8,8 @@ Two formats (see training_data/README.md):
    ``{"lines": [...], "labels": [1, 0, ...]}``; 1 is content, 0 chrome, -1 or null unlabelled.
    Optional fields: ``id``, ``group`` (pages of one site), ``style``, ``page_type``, ``lang``,
    and ``clean`` (the gold main text, used by ``declutter eval`` for word F1).
+3. *drafts*: ``NAME.draft.txt``, the page with a keep or drop mark before every line, as
+   ``declutter label`` writes it and a person corrects it (:mod:`declutter.drafts`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from declutter.align import CHROME, CONTENT, NO_WORDS, align_lines
-from declutter.errors import TrainingDataError
+from declutter.drafts import DRAFT_SUFFIX, parse_draft
+from declutter.errors import DeclutterError, TrainingDataError
 from declutter.lines import body, split_lines
+from declutter.textio import decode
 
 CLEAN_SUFFIX = ".clean.txt"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -72,6 +76,20 @@ def _read_text(path: Path) -> str:
         raise TrainingDataError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise TrainingDataError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def read_draft(path: Path) -> LabelledPage:
+    """A page from a (corrected) draft; raises :class:`TrainingDataError` naming the file and
+    line of a bad mark."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TrainingDataError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        draft = parse_draft(decode(data, str(path)).text, str(path))
+    except DeclutterError as exc:
+        raise TrainingDataError(str(exc)) from None
+    return LabelledPage(str(path), draft.text, draft.labels, group=path.name)
 
 
 def read_jsonl(path: Path) -> Iterator[LabelledPage]:
@@ -128,6 +146,8 @@ def iter_pages(paths: Sequence[Path]) -> Iterator[LabelledPage]:
             yield from _from_dir(path)
         elif _is_jsonl(path):
             yield from read_jsonl(path)
+        elif path.name.endswith(DRAFT_SUFFIX):
+            yield read_draft(path)
         elif path.name.endswith(CLEAN_SUFFIX):
             raw = path.with_name(path.name[: -len(CLEAN_SUFFIX)] + ".txt")
             yield read_pair(raw, path)
@@ -139,7 +159,7 @@ def iter_pages(paths: Sequence[Path]) -> Iterator[LabelledPage]:
         elif not path.exists():
             raise TrainingDataError(f"no such file or folder: {path}")
         else:
-            raise TrainingDataError(f"{path}: not a .txt pair or a .jsonl file")
+            raise TrainingDataError(f"{path}: not a .txt pair, a .jsonl file or a .draft.txt")
 
 
 def _from_dir(folder: Path) -> Iterator[LabelledPage]:
@@ -148,6 +168,8 @@ def _from_dir(folder: Path) -> Iterator[LabelledPage]:
             continue
         if _is_jsonl(path):
             yield from read_jsonl(path)
+        elif path.name.endswith(DRAFT_SUFFIX):
+            yield read_draft(path)
         elif path.name.endswith(CLEAN_SUFFIX):
             raw = path.with_name(path.name[: -len(CLEAN_SUFFIX)] + ".txt")
             if not raw.is_file():
@@ -160,6 +182,7 @@ def load_pages(paths: Sequence[Path]) -> list[LabelledPage]:
     pages = list(iter_pages(paths))
     if not pages:
         raise TrainingDataError(
-            "no labelled pages found (expected NAME.txt + NAME.clean.txt pairs or .jsonl files)"
+            "no labelled pages found (expected NAME.txt + NAME.clean.txt pairs, .jsonl files "
+            "or NAME.draft.txt drafts)"
         )
     return pages

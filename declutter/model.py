@@ -143,7 +143,10 @@ def hinges(x: FloatArr, columns: I64, knots: F32) -> FloatArr:
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
     """Probability from log-odds."""
-    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
+    # exp(-z) overflows to inf below z = -88 in float32: the probability is then 0, as it
+    # should be, and the warning would only reach the user's terminal.
+    with np.errstate(over="ignore"):
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
 
 def lexical_columns(

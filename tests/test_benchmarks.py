@@ -110,3 +110,17 @@ def test_dump_cache_key_follows_the_dump_code(
     before = C.dump_code_key()
     module.write_text("def dump(html, style): return html.upper()\n")
     assert C.dump_code_key() != before
+
+
+def test_adapt_slice(tmp_path: Path) -> None:
+    needs_shared("datasets", "wcxb", "dev")
+    needs_shared("datasets", "wcxb", "test")
+    pytest.importorskip("html_text")
+    import adapt
+
+    out = tmp_path / "BENCHMARKS.md"
+    assert adapt.main(["--limit", "3", "--base", "default", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| pages | 0 corrected | 2 corrected |" in text
+    assert "style lynx-numbered" in text and "Time to adapt on 2 pages" in text
+    assert "| no anchors |" in text
