@@ -251,7 +251,8 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
                 stack_features([pages[int(i)] for i in inside])
             )
         last = self.base.contexts[-1] if self.base.contexts else None
-        x = context_features(z, features)
+        # The base model's page-level stage, if it has one, as its context stages read it.
+        x = context_features(z, features, page_proba=self.base.scores(features)[1])
         if last is None:
             mean = x[labelled].mean(axis=0)
             scale = np.where(x[labelled].std(axis=0) > 0, x[labelled].std(axis=0), 1.0)

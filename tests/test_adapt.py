@@ -123,6 +123,14 @@ def test_a_finite_prior_adds_a_stage(
     assert len(model.contexts) == len(tiny_model.contexts) + 1
 
 
+def test_a_finite_prior_adds_a_stage_to_a_model_with_a_page_stage(
+    typed_model: LineModel, training_pages: list[LabelledPage]
+) -> None:
+    model, _ = adapt(training_pages[:2], typed_model, ModelAdapter(prior_strength=300.0))
+    assert len(model.contexts) == len(typed_model.contexts) + 1
+    assert len(model.predict_proba(featurize([training_pages[0].text]))) > 0
+
+
 def test_anchors_hold_back_the_words_they_share(
     tiny_model: LineModel, training_pages: list[LabelledPage]
 ) -> None:
