@@ -60,25 +60,7 @@ def test_wrap_joins_needs_several_near_width_lines() -> None:
     assert not wrap_joins(np.array([70, 72, 30, 0, 5])).any()
 
 
-def test_one_long_unwrapped_line_does_not_hide_the_wrapping() -> None:
-    # Issue 15, pattern 5: a 150-character link line made the page's width 150, so no
-    # 70-odd-column line counted as wrapped and every paragraph was judged in halves.
-    lengths = np.array([74, 77, 30, 0, 150, 0, 76, 72, 41, 0, 5])
-    assert wrap_joins(lengths).tolist() == [
-        *(True, True, False, False),
-        *(False, False),
-        *(True, True, False, False, False),
-    ]
-
-
 def test_wrapping_is_decided_per_page() -> None:
     lengths = np.array([74, 77, 75, 76, 20, 74, 77, 30])
     groups = np.array([0, 0, 0, 0, 0, 1, 1, 1])
     assert wrap_joins(lengths, groups).tolist() == [True] * 4 + [False] * 4
-
-
-def test_lines_of_varied_length_are_not_wrapping() -> None:
-    # Teaser titles of 60-75 characters among longer unwrapped paragraphs: the densest width
-    # holds many lines, but many more are wider than it.
-    lengths = np.array([62, 70, 75, 66, 72, 68, 120, 140, 95, 130, 110, 150])
-    assert not wrap_joins(lengths).any()
