@@ -54,7 +54,7 @@ TARGET_MB_S = 20.0  # issue 4's throughput target for the library, one core
 STAGES = (
     ("character pass (classes, words, hashes per line)", "features.py", "_char_pass"),
     ("unit pass (shape ratios, neighbours, windows)", "features.py", "_unit_pass"),
-    ("model (lexicon, line and context stages)", "model.py", "logits"),
+    ("model (lexicon, line, page and context stages)", "model.py", "scores"),
 )
 
 
