@@ -471,6 +471,8 @@ def label(
     pages: Annotated[
         list[Path],
         typer.Argument(
+            metavar="PAGES",
+            hidden=True,
             help="Page dumps or folders of them (*.txt, without .clean.txt and .draft.txt).",
             show_default=False,
         ),
@@ -478,20 +480,27 @@ def label(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Folder for the drafts: NAME.draft.txt for each NAME.txt."
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="Folder for the drafts: NAME.draft.txt for each NAME.txt.",
         ),
     ],
     model: ModelOpt = None,
     threshold: ThresholdOpt = None,
     smoothing: SmoothingOpt = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the pages.")] = "utf-8",
+    encoding: Annotated[
+        str, typer.Option(metavar="CODEC", help="Text encoding of the pages.")
+    ] = "utf-8",
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Replace existing drafts (and any corrections in them)."),
     ] = False,
 ) -> None:
     """Draft labels for pages to correct by hand: every line marked '+ ' (keep) or '- ' (drop),
-    '?+ ' or '?- ' where the model is least sure. Prints each draft's least certain lines."""
+    '?+ ' or '?- ' where the model is least sure. Prints each draft's least certain lines.
+
+    PAGES: page dumps or folders of them (*.txt, without .clean.txt and .draft.txt)."""
 
     def body() -> int:
         from declutter.drafts import SUMMARY_LINES, draft_pages, draft_targets  # noqa: PLC0415
@@ -565,6 +574,7 @@ def train(
         str | None,
         typer.Option(
             "--base",
+            metavar="MODEL",
             help="Adapt this model ('default' for the shipped one, or a model file) to the "
             "pages instead of training from scratch: seconds, no training corpus needed.",
         ),

@@ -140,8 +140,19 @@ def _is_jsonl(path: Path) -> bool:
 
 
 def iter_pages(paths: Sequence[Path]) -> Iterator[LabelledPage]:
-    """Labelled pages from files and folders (searched recursively), in sorted order."""
+    """Labelled pages from files and folders (searched recursively), in sorted order.
+
+    A file named twice, or both files of a ``NAME.txt`` + ``NAME.clean.txt`` pair, give the
+    page once.
+    """
+    seen: set[Path] = set()
     for path in paths:
+        key = path.resolve()
+        if path.name.endswith(CLEAN_SUFFIX):
+            key = key.with_name(path.name[: -len(CLEAN_SUFFIX)] + ".txt")
+        if path.is_file() and key in seen:
+            continue
+        seen.add(key)
         if path.is_dir():
             yield from _from_dir(path)
         elif _is_jsonl(path):

@@ -101,3 +101,10 @@ def test_jsonl_record_text_ends_every_line(tmp_path: Path) -> None:
     assert first.text == "a\n\nb\n"
     assert first.labels.tolist() == [1, -1, 0]
     assert empty.text == ""
+
+
+def test_a_pair_named_by_both_its_files_is_one_page(tmp_path: Path) -> None:
+    # Found by a newcomer: `declutter eval X.txt X.clean.txt` counted the page twice.
+    write_pair(tmp_path, "p", "Menu\nThe story itself.\n", "The story itself.\n")
+    pages = load_pages([tmp_path / "p.txt", tmp_path / "p.clean.txt", tmp_path / "p.txt"])
+    assert len(pages) == 1
