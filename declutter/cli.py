@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from declutter import batch
+from declutter import batch, warc
 from declutter.cleaner import Cleaner
 from declutter.corpus import build_all
 from declutter.data import iter_pages, load_pages
@@ -147,7 +147,9 @@ def clean(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Files or folders to clean; none or '-' reads standard input.",
+            help="Files or folders to clean; none or '-' reads standard input. WARC files "
+            "(.warc, .warc.gz, .warc.wet.gz; the [warc] extra) are read record by record and "
+            "written as JSON Lines, or as a WET file when -o names one.",
             show_default=False,
         ),
     ] = None,
@@ -257,6 +259,10 @@ def clean(
         the_plan = batch.plan(inputs or [], output, patterns, suffix)
         reporter = _Reporter(quiet)
         stdout = sys.stdout.buffer
+        if not jsonl and warc.is_warc_plan(the_plan.pairs):
+            summary = warc.clean_warc_jobs(the_plan.pairs, cleaner, options, jobs, reporter, stdout)
+            reporter.done(summary, verbose)
+            return EXIT_OK if summary.ok else EXIT_DATA
         if jsonl:
             summary = batch.clean_jsonl_jobs(
                 [batch.JsonlJob(n, s, t) for n, s, t in the_plan.pairs],

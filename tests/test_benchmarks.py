@@ -110,3 +110,14 @@ def test_dump_cache_key_follows_the_dump_code(
     before = C.dump_code_key()
     module.write_text("def dump(html, style): return html.upper()\n")
     assert C.dump_code_key() != before
+
+
+def test_warc_readers_slice(tmp_path: Path) -> None:
+    pytest.importorskip("warcio")
+    pytest.importorskip("fastwarc")
+    import warc_readers
+
+    out = tmp_path / "BENCHMARKS.md"
+    assert warc_readers.main(["--quick", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| fastwarc | gzip per record |" in text and "| warcio | uncompressed |" in text
