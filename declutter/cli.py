@@ -431,6 +431,82 @@ def corpus(
     _run(body)
 
 
+@app.command()
+def spark(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="JSON Lines, Parquet or WARC/WET files or folders, then the OUTPUT folder.",
+            show_default=False,
+        ),
+    ],
+    master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master URL (e.g. local[4], yarn). Default: spark-submit's, else local[*]."
+        ),
+    ] = None,
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    field: Annotated[str, typer.Option("--field", help="Column holding the page text.")] = "text",
+    output_field: Annotated[
+        str | None,
+        typer.Option("--output-field", help="Write the cleaned text to this column instead."),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(help="json, parquet or warc (default: from the input names)."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(help="parquet or json (default: json when OUTPUT ends in .jsonl or .json)."),
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option(min=1, help="Repartition the pages into this many tasks.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Clean pages on Spark (the [spark] extra): INPUT... OUTPUT, OUTPUT a new folder of part
+    files. Also runs under spark-submit (the script is declutter/__main__.py)."""
+
+    def body() -> int:
+        from declutter import spark as spark_lib  # noqa: PLC0415 - only this command
+
+        if len(inputs) < 2:
+            raise UsageError("give INPUT... and an OUTPUT folder")
+        *sources, target = inputs
+        session, created = spark_lib.session(master)
+        try:
+            run = spark_lib.clean_files(
+                session,
+                sources,
+                target,
+                in_format=input_format,
+                out_format=output_format,
+                field=field,
+                output_field=output_field,
+                model=model,
+                threshold=threshold,
+                smoothing=smoothing,
+                partitions=partitions,
+            )
+        finally:
+            if created:
+                session.stop()
+        if not quiet:
+            _err(f"{run.rows} page(s) written to {target}")
+        if run.warc_problems:
+            _err(
+                f"{run.warc_problems} WARC record(s) or file(s) truncated or unreadable, "
+                "skipped; `declutter clean FILE` names them"
+            )
+            return EXIT_DATA
+        return EXIT_OK
+
+    _run(body)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -247,7 +247,8 @@ def _where(name: str, record: PageRecord) -> str:
     )
 
 
-def _decode(record: PageRecord, where: str, options: Options) -> Decoded:
+def decode_record(record: PageRecord, where: str, options: Options) -> Decoded:
+    """A record's text: by the charset its content type names, else by ``options``."""
     if record.charset:
         try:
             return decode(record.data, where, record.charset, "strict")
@@ -314,7 +315,7 @@ def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> WarcOutcome:
             errors.append(f"{where}: truncated, holds {record.truncated}; record skipped")
             continue
         try:
-            decoded = _decode(record, where, options)
+            decoded = decode_record(record, where, options)
         except DeclutterError as exc:
             errors.append(f"{exc}; record skipped")
             continue
