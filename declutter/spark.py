@@ -235,6 +235,10 @@ def warc_rows(path: str, problems: Any = None) -> Iterator[tuple[str | None, ...
         problems.add(1)
 
 
+def _absolute(path: str) -> str:
+    return path if "://" in path else str(Path(path).resolve())
+
+
 def _read(spark: SparkSession, paths: Sequence[str], fmt: str, problems: Any) -> DataFrame:
     if fmt == "json":
         return spark.read.json(list(paths))
@@ -276,20 +280,26 @@ def clean_files(
             f"formats: input one of {', '.join(INPUT_FORMATS)}, output one of "
             f"{', '.join(OUTPUT_FORMATS)}"
         )
-    if Path(output).exists():
+    # The JVM resolves relative paths against its own working directory: make local ones
+    # absolute (URIs such as s3a://... stay as they are).
+    inputs = [_absolute(p) for p in inputs]
+    output = _absolute(output)
+    if "://" not in output and Path(output).exists():
         raise UsageError(f"output {output} exists; declutter never writes over it")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     problems = spark.sparkContext.accumulator(0)
-    df = _read(spark, inputs, fmt, problems)
-    if partitions:
-        df = df.repartition(partitions)
-    cleaned = clean_dataframe(df, field, output_field, model, threshold, smoothing)
-    writer = cleaned.write.mode("errorifexists")
     try:
+        df = _read(spark, inputs, fmt, problems)
+        if partitions:
+            df = df.repartition(partitions)
+        cleaned = clean_dataframe(df, field, output_field, model, threshold, smoothing)
+        writer = cleaned.write.mode("errorifexists")
         if out_fmt == "json":
             writer.json(output)
         else:
             writer.parquet(output)
+    except DeclutterError:
+        raise
     except Exception as exc:  # Spark's errors come through py4j with many types
         raise DeclutterError(f"Spark failed: {str(exc).splitlines()[0]}") from None
     rows = spark.read.parquet(output).count() if out_fmt == "parquet" else -1

@@ -145,7 +145,11 @@ def _page(record: WarcRecord, number: int, stats: ReadStats) -> PageRecord | Non
     content_type = headers.get("Content-Type")
     charset = charset_of(content_type)
     if kind == WarcRecordType.response:
-        record.parse_http(auto_decode="all")
+        try:
+            record.parse_http(auto_decode="all")
+        except OSError:
+            stats.skipped["response (unreadable HTTP headers)"] += 1
+            return None
         content_type = record.http_content_type
         charset = record.http_charset
         if _media_type(content_type) not in TEXT_TYPES:

@@ -10,7 +10,11 @@ import gzip
 import io
 import json
 import os
+import re
+import shlex
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +85,13 @@ def test_output_format_from_names() -> None:
 
 # --- with Spark -----------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
+def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Spark session's working folder."""
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_dir: Path) -> Iterator[Any]:
     """One local[2] session for every Spark test (start-up costs seconds)."""
     reason = None
     try:
@@ -97,7 +107,14 @@ def spark() -> Iterator[Any]:
         pytest.skip(reason)
     from declutter.spark import session
 
-    spark, created = session("local[2]")
+    # The JVM resolves relative paths against the folder it starts in: start it in its own
+    # folder, which the README test then works in.
+    here = Path.cwd()
+    os.chdir(spark_dir)
+    try:
+        spark, created = session("local[2]")
+    finally:
+        os.chdir(here)
     yield spark
     if created:
         spark.stop()
@@ -196,3 +213,38 @@ def test_a_missing_column_is_a_usage_error(spark: Any, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "pages.jsonl", EDGE_PAGES)
     result = runner.invoke(app, ["spark", str(source), str(tmp_path / "o"), "--field", "body"])
     assert result.exit_code == 2 and "no column 'body'" in result.stderr
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """The code blocks of the README's "Common Crawl and Spark" section: (language, code)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- cc-examples:start -->")[1].split("<!-- cc-examples:end -->")[0]
+    return re.findall(r"```(\w*)\n(.*?)```", section, re.DOTALL)
+
+
+def test_readme_common_crawl_and_spark_examples_run_as_written(
+    spark: Any, spark_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path = spark_dir  # where the session's JVM resolves relative paths, as a user's would
+    (tmp_path / "examples").symlink_to(README.parent / "examples")
+    monkeypatch.chdir(tmp_path)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    blocks = readme_examples()
+    assert [lang for lang, _ in blocks] == ["", "", "python"]
+    for lang, code in blocks:
+        if lang == "python":
+            exec(compile(code, str(README), "exec"), {})
+            continue
+        for line in code.splitlines():
+            if line.startswith("python -m pip install"):
+                continue  # CI installs the extras
+            if line.startswith("declutter "):  # in this process, on the test's Spark session
+                result = runner.invoke(app, shlex.split(line)[1:])
+                assert result.exit_code == 0, f"{line}\n{result.stderr}"
+            else:
+                subprocess.run(["bash", "-c", line], check=True, env=env)
+    for name in ("cleaned.jsonl.gz", "cleaned.warc.wet.gz", "cleaned-pages", "submitted-pages"):
+        assert (tmp_path / name).exists(), name

@@ -271,3 +271,14 @@ def test_cleaned_record_ids_follow_source_and_text() -> None:
 )
 def test_warc_names(name: str, expected: bool) -> None:
     assert warc.is_warc_name(name) is expected
+
+
+def test_the_sample_wet_file_is_what_its_script_writes() -> None:
+    import importlib.util
+
+    script = PAGES.parent.parent / "examples" / "make_sample_wet.py"
+    spec = importlib.util.spec_from_file_location("make_sample_wet", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.OUTPUT.read_bytes() == module.sample_wet()

@@ -1,0 +1,222 @@
+"""Site context, measured: does "how many of this site's other pages have this line" help?
+
+    python benchmarks/site_context.py [--corpus .cache/corpus]   # ~3 min
+
+An experiment, not a shipped feature: the shipped model is left as it is. On top of its logit
+for each row, a small logistic stage takes what the site's *other* pages share with the row:
+
+- ``share_exact``: the share of the site's other pages holding a line equal to one of the
+  row's lines (whitespace collapsed, lower-cased);
+- ``share_masked``: the same with every digit masked (dates, counts, prices vary);
+- ``any_exact``: whether any other page holds it.
+
+Pages come from the labelled corpus ``declutter corpus`` builds (html-text dumps of WCXB; the
+site is the corpus' ``group``, the page's registered host). The stage is fitted on the rows of
+WCXB dev pages whose site has other dev pages (their text only), and evaluated on the WCXB test
+pages whose site has other pages in dev or test: the batch is those other pages' text, never
+their gold. Rows are decoded as ``declutter clean`` decodes them (the model's threshold and
+smoothing); the figures are mean word F1 against the gold, by page type, with and without the
+stage, and the paired difference with its standard error. A page with no other page of its
+site gets no stage (and so exactly today's output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C
+
+from declutter.cleaner import Cleaner, _fill_unscored, _keep_line_ends_apart
+from declutter.data import LabelledPage, read_jsonl
+from declutter.decode import decode
+from declutter.evaluate import word_scores
+from declutter.features import Features, featurize
+from declutter.lines import body, split_lines
+
+STYLE = "html-text"
+DEFAULT_CORPUS = C.ROOT / ".cache" / "corpus"
+_DIGIT = re.compile(r"\d")
+F32 = npt.NDArray[np.float32]
+FEATURES = ("logit", "share_exact", "share_masked", "any_exact", "logit x share_exact")
+
+
+def line_keys(line: str) -> tuple[str, str]:
+    """A line's exact and digits-masked keys (whitespace collapsed, lower-cased)."""
+    exact = " ".join(body(line).split()).lower()
+    return exact, _DIGIT.sub("0", exact)
+
+
+class SiteCounts:
+    """In how many pages of a site each line key occurs (each page counted once per key).
+
+    The experiment keeps exact counts (a site here has at most a few dozen pages); a crawl
+    would cap each site's table or use a count-min sketch, counts being all the stage needs.
+    """
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.exact: Counter[str] = Counter()
+        self.masked: Counter[str] = Counter()
+
+    def add(self, text: str) -> None:
+        keys = [line_keys(line) for line in split_lines(text)]
+        self.pages += 1
+        self.exact.update({k for k, _ in keys if k})
+        self.masked.update({m for _, m in keys if m})
+
+    def shares(self, text: str, counted: bool) -> tuple[F32, F32]:
+        """Per line of ``text``: the share of the site's *other* pages holding it (exact,
+        masked). ``counted``: ``text`` was added to these counts itself (subtracted)."""
+        others = self.pages - (1 if counted else 0)
+        lines = split_lines(text)
+        exact = np.zeros(len(lines), np.float32)
+        masked = np.zeros(len(lines), np.float32)
+        if others <= 0:
+            return exact, masked
+        own = 1 if counted else 0  # the page's own keys were counted once each
+        for i, line in enumerate(lines):
+            k, m = line_keys(line)
+            if k:
+                exact[i] = (self.exact[k] - own) / others
+                masked[i] = (self.masked[m] - own) / others
+        return exact, masked
+
+
+def row_max(values: F32, line_rows: npt.NDArray[np.int64], n_rows: int) -> F32:
+    """Per row, the largest value among its lines."""
+    out = np.zeros(n_rows, np.float32)
+    scored = line_rows >= 0
+    np.maximum.at(out, line_rows[scored], values[scored])
+    return out
+
+
+def stage_columns(z: F32, exact: F32, masked: F32) -> F32:
+    return np.column_stack([z, exact, masked, (exact > 0).astype(np.float32), z * exact]).astype(
+        np.float32
+    )
+
+
+def page_rows_features(
+    cleaner: Cleaner, page: LabelledPage, shares: tuple[F32, F32]
+) -> tuple[F32, F32, Features]:
+    """The page's row logits from the shipped model, its stage columns, and its features."""
+    features = featurize([page.text])
+    z = cleaner.model.logits(features)
+    exact = row_max(shares[0], features.line_rows, features.n_rows)
+    masked = row_max(shares[1], features.line_rows, features.n_rows)
+    return z, stage_columns(z, exact, masked), features
+
+
+def clean_with_logits(cleaner: Cleaner, text: str, f: Features, z: F32) -> str:
+    """What ``Cleaner.process`` writes for one page, from the given row logits."""
+    keep_rows = decode(z, f.page_rows, cleaner.threshold, cleaner.smoothing)
+    rows = f.line_rows
+    scored = rows >= 0
+    keep = np.zeros(len(rows), dtype=bool)
+    keep[scored] = keep_rows[rows[scored]]
+    keep = _fill_unscored(keep, scored, f.line_blank, f.page_lines)
+    lines = split_lines(text)
+    if "\r" in text:
+        _keep_line_ends_apart(lines, keep)
+    return "".join(line for line, k in zip(lines, keep.tolist(), strict=True) if k)
+
+
+def load(corpus: Path, name: str) -> list[LabelledPage]:
+    pages = [p for p in read_jsonl(corpus / name) if p.style == STYLE]
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD)
+    args = parser.parse_args(argv)
+    from sklearn.linear_model import LogisticRegression
+
+    from declutter.train import row_labels
+
+    dev = load(args.corpus, "train/wcxb-dev.jsonl.gz")
+    test = load(args.corpus, "test/wcxb-test.jsonl.gz")
+    cleaner = Cleaner()
+    # Training: dev pages whose site has other dev pages; counts from dev text only.
+    dev_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
+    for page in dev:
+        dev_sites[page.group].add(page.text)
+    xs, ys = [], []
+    n_fit_pages = 0
+    for page in dev:
+        site = dev_sites[page.group]
+        if site.pages < 2:
+            continue
+        n_fit_pages += 1
+        z, x, features = page_rows_features(cleaner, page, site.shares(page.text, counted=True))
+        y = row_labels(features, page.labels)
+        xs.append(x[y >= 0])
+        ys.append(y[y >= 0])
+    X, Y = np.concatenate(xs), np.concatenate(ys)
+    stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, Y)
+    # Evaluation: test pages whose site has other pages in dev or test (their text only).
+    all_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
+    for page in [*dev, *test]:
+        all_sites[page.group].add(page.text)
+    by_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    same = 0
+    for page in test:
+        site = all_sites[page.group]
+        if site.pages < 2:
+            continue
+        z, x, features = page_rows_features(cleaner, page, site.shares(page.text, counted=True))
+        base = clean_with_logits(cleaner, page.text, features, z)
+        same += base == cleaner.clean(page.text)
+        new_z = stage.decision_function(x).astype(np.float32)
+        with_site = clean_with_logits(cleaner, page.text, features, new_z)
+        scores = (word_scores(base, page.gold).f1, word_scores(with_site, page.gold).f1)
+        by_type[page.page_type or "unknown"].append(scores)
+        by_type["all"].append(scores)
+    n_eval = len(by_type["all"])
+    assert same == n_eval, "the experiment's decoding must equal declutter clean's"
+    lines = [
+        f"Measured {C.environment()}. The stage was fitted on {len(Y)} rows of {n_fit_pages} "
+        f"WCXB dev pages ({STYLE} dumps) whose site has other dev pages, and evaluated on the "
+        f"{n_eval} WCXB test pages whose site has other pages in dev or test. Without the stage "
+        "the output is exactly `declutter clean`'s (checked page by page). Coefficients: "
+        + ", ".join(
+            f"{name} {coef:+.2f}" for name, coef in zip(FEATURES, stage.coef_[0], strict=True)
+        )
+        + f", intercept {stage.intercept_[0]:+.2f}.",
+        "",
+        "| page type | pages | word F1 alone | with site context | difference (SE) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in ["all", *sorted(k for k in by_type if k != "all")]:
+        pairs = np.array(by_type[name])
+        diff = pairs[:, 1] - pairs[:, 0]
+        se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+        lines.append(
+            f"| {name} | {len(pairs)} | {pairs[:, 0].mean():.3f} | {pairs[:, 1].mean():.3f} "
+            f"| {diff.mean():+.4f} ({se:.4f}) |"
+        )
+    C.replace_section(args.out, "site-context", "\n".join(lines), "Site context (experiment)")
+    return 0
+
+
+def shares_for(texts: Sequence[str], index: int) -> tuple[F32, F32]:
+    """The shares of page ``index`` among ``texts`` (one site): for tests."""
+    site = SiteCounts()
+    for text in texts:
+        site.add(text)
+    return site.shares(texts[index], counted=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
