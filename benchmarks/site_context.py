@@ -48,6 +48,7 @@ DEFAULT_CORPUS = C.ROOT / ".cache" / "corpus"
 _DIGIT = re.compile(r"\d")
 F32 = npt.NDArray[np.float32]
 FEATURES = ("logit", "share_exact", "share_masked", "any_exact", "logit x share_exact")
+OFFSET_COLUMNS = [1, 2, 3]  # the site columns the offset stage adds to the shipped logit
 
 
 def line_keys(line: str) -> tuple[str, str]:
@@ -67,8 +68,14 @@ class SiteCounts:
         self.pages = 0
         self.exact: Counter[str] = Counter()
         self.masked: Counter[str] = Counter()
+        self.texts: set[int] = set()
 
     def add(self, text: str) -> None:
+        """Count a page's lines; a page whose text was already counted counts once (the same
+        page fetched twice is not another page of the site)."""
+        if hash(text) in self.texts:
+            return
+        self.texts.add(hash(text))
         keys = [line_keys(line) for line in split_lines(text)]
         self.pages += 1
         self.exact.update({k for k, _ in keys if k})
@@ -98,6 +105,23 @@ def row_max(values: F32, line_rows: npt.NDArray[np.int64], n_rows: int) -> F32:
     scored = line_rows >= 0
     np.maximum.at(out, line_rows[scored], values[scored])
     return out
+
+
+def fit_offset(site: F32, z: F32, y: npt.NDArray[np.int8], weight: F32) -> npt.NDArray[np.float64]:
+    """Weights ``w`` of a logistic model ``z + site @ w`` (the shipped logit as a fixed offset,
+    no intercept): a row no other page shares keeps its logit, so its decision is unchanged."""
+    from scipy.optimize import minimize
+
+    t = y.astype(np.float64)
+    sw = weight.astype(np.float64) / weight.sum()
+
+    def loss(w: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        u = z + site @ w
+        p = 1.0 / (1.0 + np.exp(-u))
+        value = float(np.sum(sw * (np.logaddexp(0.0, u) - t * u)))
+        return value, site.T @ (sw * (p - t))
+
+    return np.asarray(minimize(loss, np.zeros(site.shape[1]), jac=True, method="L-BFGS-B").x)
 
 
 def stage_columns(z: F32, exact: F32, masked: F32) -> F32:
@@ -152,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     dev_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
     for page in dev:
         dev_sites[page.group].add(page.text)
-    xs, ys = [], []
+    xs, ys, ws = [], [], []
     n_fit_pages = 0
     for page in dev:
         site = dev_sites[page.group]
@@ -163,24 +187,34 @@ def main(argv: list[str] | None = None) -> int:
         y = row_labels(features, page.labels)
         xs.append(x[y >= 0])
         ys.append(y[y >= 0])
-    X, Y = np.concatenate(xs), np.concatenate(ys)
+        ws.append(features.row_words[y >= 0])
+    X, Y, W = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
     stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, Y)
+    offset_w = fit_offset(X[:, OFFSET_COLUMNS], X[:, 0], Y, W)
     # Evaluation: test pages whose site has other pages in dev or test (their text only).
     all_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
     for page in [*dev, *test]:
         all_sites[page.group].add(page.text)
-    by_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    by_type: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     same = 0
+    dev_texts = {page.text for page in dev}
+    in_dev = sum(page.text in dev_texts for page in test)
     for page in test:
         site = all_sites[page.group]
-        if site.pages < 2:
+        if site.pages < 2 or page.text in dev_texts:
             continue
         z, x, features = page_rows_features(cleaner, page, site.shares(page.text, counted=True))
         base = clean_with_logits(cleaner, page.text, features, z)
         same += base == cleaner.clean(page.text)
         new_z = stage.decision_function(x).astype(np.float32)
         with_site = clean_with_logits(cleaner, page.text, features, new_z)
-        scores = (word_scores(base, page.gold).f1, word_scores(with_site, page.gold).f1)
+        offset_z = (z + x[:, OFFSET_COLUMNS] @ offset_w).astype(np.float32)
+        with_offset = clean_with_logits(cleaner, page.text, features, offset_z)
+        scores = (
+            word_scores(base, page.gold).f1,
+            word_scores(with_site, page.gold).f1,
+            word_scores(with_offset, page.gold).f1,
+        )
         by_type[page.page_type or "unknown"].append(scores)
         by_type["all"].append(scores)
     n_eval = len(by_type["all"])
@@ -188,24 +222,32 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Measured {C.environment()}. The stage was fitted on {len(Y)} rows of {n_fit_pages} "
         f"WCXB dev pages ({STYLE} dumps) whose site has other dev pages, and evaluated on the "
-        f"{n_eval} WCXB test pages whose site has other pages in dev or test. Without the stage "
+        f"{n_eval} WCXB test pages whose site has other pages in dev or test. {in_dev} of WCXB's "
+        f"{len(test)} test pages are byte for byte dev pages (the same URL and HTML under the "
+        "same file name in both splits): they are left out of the evaluation, and a page is "
+        "counted once in its site however often it occurs. Without the stage "
         "the output is exactly `declutter clean`'s (checked page by page). Coefficients: "
         + ", ".join(
             f"{name} {coef:+.2f}" for name, coef in zip(FEATURES, stage.coef_[0], strict=True)
         )
-        + f", intercept {stage.intercept_[0]:+.2f}.",
+        + f", intercept {stage.intercept_[0]:+.2f} (the free stage); the offset stage adds "
+        + ", ".join(
+            f"{FEATURES[c]} {w:+.2f}" for c, w in zip(OFFSET_COLUMNS, offset_w, strict=True)
+        )
+        + " to the shipped logit (rows weighted by their words, no intercept).",
         "",
-        "| page type | pages | word F1 alone | with site context | difference (SE) |",
-        "| --- | --- | --- | --- | --- |",
+        "| page type | pages | word F1 alone | free stage | difference (SE) | offset stage "
+        "| difference (SE) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in ["all", *sorted(k for k in by_type if k != "all")]:
         pairs = np.array(by_type[name])
-        diff = pairs[:, 1] - pairs[:, 0]
-        se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
-        lines.append(
-            f"| {name} | {len(pairs)} | {pairs[:, 0].mean():.3f} | {pairs[:, 1].mean():.3f} "
-            f"| {diff.mean():+.4f} ({se:.4f}) |"
-        )
+        cells = [f"{name}", f"{len(pairs)}", f"{pairs[:, 0].mean():.3f}"]
+        for k in (1, 2):
+            diff = pairs[:, k] - pairs[:, 0]
+            se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+            cells += [f"{pairs[:, k].mean():.3f}", f"{diff.mean():+.4f} ({se:.4f})"]
+        lines.append("| " + " | ".join(cells) + " |")
     C.replace_section(args.out, "site-context", "\n".join(lines), "Site context (experiment)")
     return 0
 
