@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
@@ -165,8 +166,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD)
     args = parser.parse_args(argv)
-    from sklearn.linear_model import LogisticRegression
-
     from declutter.train import row_labels
 
     dev = load(args.corpus, "train/wcxb-dev.jsonl.gz")
@@ -248,8 +247,98 @@ def main(argv: list[str] | None = None) -> int:
             se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
             cells += [f"{pairs[:, k].mean():.3f}", f"{diff.mean():+.4f} ({se:.4f})"]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *synthetic_table(cleaner, stage, offset_w)]
     C.replace_section(args.out, "site-context", "\n".join(lines), "Site context (experiment)")
     return 0
+
+
+# --- a site written for this benchmark ----------------------------------------------------------
+SYNTHETIC_PAGES = 30
+QUOTING_PAGE, QUOTED_PAGE = 7, 3  # page 7 quotes a sentence of page 3's body, as content
+FOOTER = (
+    "The Valley Herald is an independent newsroom, and we rely on readers like you to keep "
+    "reporting on the towns along the river."
+)
+NAV = ["Skip to content", "The Valley Herald", "News", "Sport", "Opinion", "Subscribe", ""]
+SUBJECTS = ("The council", "Local farmers", "The school board", "Residents of Millbrook",
+            "The regional hospital", "A group of volunteers", "The ferry operator",
+            "Shop owners on Bridge Street")  # fmt: skip
+VERBS = ("approved", "questioned", "welcomed", "delayed", "funded", "opposed", "reviewed")
+OBJECTS = ("a plan to widen the old stone bridge", "the new timetable for the morning buses",
+           "a proposal to reopen the swimming pool", "the budget for flood defences",
+           "a study of traffic near the primary school", "the sale of the former mill")  # fmt: skip
+WHEN = ("on Tuesday evening", "after a long meeting", "for the second time this year",
+        "despite heavy rain", "before the summer holidays")  # fmt: skip
+
+
+def synthetic_site(seed: int = 7) -> list[tuple[str, str]]:
+    """(page text, gold) for a 30-page site whose footer is a grammatical sentence and whose
+    page :data:`QUOTING_PAGE` quotes a sentence of page :data:`QUOTED_PAGE`'s body."""
+    rng = np.random.default_rng(seed)
+
+    def sentence() -> str:
+        parts = [str(rng.choice(w)) for w in (SUBJECTS, VERBS, OBJECTS, WHEN)]
+        return " ".join(parts) + "."
+
+    bodies = [[" ".join(sentence() for _ in range(3)) for _ in range(4)] for _ in range(30)]
+    quoted = bodies[QUOTED_PAGE][1].split(". ")[0] + "."
+    bodies[QUOTING_PAGE][2] = f"As we reported last week: {quoted}"
+    bodies[QUOTING_PAGE].insert(3, quoted)  # the quoted sentence on a line of its own
+    pages = []
+    for k, body_lines in enumerate(bodies):
+        title = f"{SUBJECTS[k % len(SUBJECTS)]} and the town: report number {k + 1}"
+        gold = "\n\n".join(body_lines)
+        text = "\n".join(
+            [*NAV, title, f"Published {1 + k % 28} March 2024", "", gold, "", FOOTER,
+             "© 2024 The Valley Herald", ""]
+        )  # fmt: skip
+        pages.append((text, gold))
+    return pages
+
+
+def synthetic_table(
+    cleaner: Cleaner, stage: LogisticRegression, offset_w: npt.NDArray[np.float64]
+) -> list[str]:
+    """Word F1 on the written site, alone and with site context; is the quote kept?"""
+    pages = synthetic_site()
+    site = SiteCounts()
+    for text, _ in pages:
+        site.add(text)
+    scores = []
+    quote_kept = []
+    quoted = pages[QUOTED_PAGE][1].split("\n\n")[1].split(". ")[0] + "."
+    footer_kept = []
+    for text, gold in pages:
+        page = LabelledPage("synthetic", text, np.zeros(0, np.int8), "synthetic")
+        z, x, features = page_rows_features(cleaner, page, site.shares(text, counted=True))
+        outs = [
+            clean_with_logits(cleaner, text, features, z),
+            clean_with_logits(
+                cleaner, text, features, stage.decision_function(x).astype(np.float32)
+            ),
+            clean_with_logits(
+                cleaner, text, features, (z + x[:, OFFSET_COLUMNS] @ offset_w).astype(np.float32)
+            ),
+        ]
+        scores.append([word_scores(o, gold).f1 for o in outs])
+        footer_kept.append([FOOTER in o for o in outs])
+        if text is pages[QUOTING_PAGE][0]:
+            quote_kept = [f"{quoted}\n" in o for o in outs]
+    mean = np.array(scores).mean(axis=0)
+    kept = np.array(footer_kept).sum(axis=0)
+    return [
+        f"A {SYNTHETIC_PAGES}-page site written for this benchmark (its footer a grammatical "
+        "sentence on every page; one page quotes a sentence of another page's body on a line "
+        "of its own, as content):",
+        "",
+        "| | alone | free stage | offset stage |",
+        "| --- | --- | --- | --- |",
+        f"| mean word F1 | {mean[0]:.3f} | {mean[1]:.3f} | {mean[2]:.3f} |",
+        f"| pages keeping the footer sentence | {kept[0]} | {kept[1]} | {kept[2]} |",
+        "| the quoted sentence kept | "
+        + " | ".join("yes" if q else "no" for q in quote_kept)
+        + " |",
+    ]
 
 
 def shares_for(texts: Sequence[str], index: int) -> tuple[F32, F32]:
