@@ -437,6 +437,7 @@ def spark(
         list[str],
         typer.Argument(
             help="JSON Lines, Parquet or WARC/WET files or folders, then the OUTPUT folder.",
+            metavar="PATH",
             show_default=False,
         ),
     ],
