@@ -21,7 +21,7 @@ from typing import Annotated, Any, BinaryIO, TypeVar
 
 import typer
 
-from declutter import __version__, batch
+from declutter import __version__, batch, warc
 from declutter.cleaner import Cleaner
 from declutter.corpus import build_all
 from declutter.data import LabelledPage, iter_pages, load_pages
@@ -358,7 +358,9 @@ def clean(
 ) -> None:
     """Keep the content lines of page dumps (text or JSON Lines), byte-identical and in order.
 
-    INPUT: files or folders to clean; none or '-' reads standard input."""
+    INPUT: files or folders to clean; none or '-' reads standard input. WARC files (.warc,
+    .warc.gz, .warc.wet.gz; the [warc] extra) are read record by record and written as JSON
+    Lines, or as a WET file when -o names one."""
 
     def body() -> int:
         if drop_flagged and flag_below <= 0:
@@ -382,6 +384,12 @@ def clean(
         the_plan = batch.plan(inputs or [], output, patterns, suffix)
         reporter = _Reporter(quiet)
         stdout = _stdout()
+        if not jsonl and warc.is_warc_plan(the_plan.pairs):
+            if stdout is None and output is None:
+                raise OutputError("standard output is closed; give -o FILE")
+            summary = warc.clean_warc_jobs(the_plan.pairs, cleaner, options, jobs, reporter, stdout)
+            reporter.done(summary, verbose)
+            return EXIT_OK if summary.ok else EXIT_DATA
         if jsonl:
             summary = batch.clean_jsonl_jobs(
                 [batch.JsonlJob(n, s, t) for n, s, t in the_plan.pairs],
@@ -718,6 +726,83 @@ def corpus(
                 f"{output / name}: {counts['records']} dumps of {counts['pages']} pages"
                 f" ({counts['dropped_low_coverage']} dropped for low gold coverage)\n"
             )
+        return EXIT_OK
+
+    _run(body)
+
+
+@app.command()
+def spark(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="JSON Lines, Parquet or WARC/WET files or folders, then the OUTPUT folder.",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ],
+    master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master URL (e.g. local[4], yarn). Default: spark-submit's, else local[*]."
+        ),
+    ] = None,
+    model: ModelOpt = None,
+    threshold: ThresholdOpt = None,
+    smoothing: SmoothingOpt = None,
+    field: Annotated[str, typer.Option("--field", help="Column holding the page text.")] = "text",
+    output_field: Annotated[
+        str | None,
+        typer.Option("--output-field", help="Write the cleaned text to this column instead."),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(help="json, parquet or warc (default: from the input names)."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(help="parquet or json (default: json when OUTPUT ends in .jsonl or .json)."),
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option(min=1, help="Repartition the pages into this many tasks.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Clean pages on Spark (the [spark] extra): INPUT... OUTPUT, OUTPUT a new folder of part
+    files. Also runs under spark-submit (the script is declutter/__main__.py)."""
+
+    def body() -> int:
+        from declutter import spark as spark_lib  # noqa: PLC0415 - only this command
+
+        if len(inputs) < 2:
+            raise UsageError("give INPUT... and an OUTPUT folder")
+        *sources, target = inputs
+        session, created = spark_lib.session(master)
+        try:
+            run = spark_lib.clean_files(
+                session,
+                sources,
+                target,
+                in_format=input_format,
+                out_format=output_format,
+                field=field,
+                output_field=output_field,
+                model=model,
+                threshold=threshold,
+                smoothing=smoothing,
+                partitions=partitions,
+            )
+        finally:
+            if created:
+                session.stop()
+        if not quiet:
+            _err(f"{run.rows} page(s) written to {target}")
+        if run.warc_problems:
+            _err(
+                f"{run.warc_problems} WARC record(s) or file(s) truncated or unreadable, "
+                "skipped; `declutter clean FILE` names them"
+            )
+            return EXIT_DATA
         return EXIT_OK
 
     _run(body)
