@@ -126,3 +126,24 @@ def test_build_writes_labelled_jsonl(tmp_path: Path) -> None:
         record = json.loads(f.readline())
     assert len(record["lines"]) == len(record["labels"])
     assert record["split"] == "dev" and record["style"] in corpus.STYLES
+
+
+def _wcxb_split(root: Path, split: str, pages: dict[str, str]) -> None:
+    (root / split / "html").mkdir(parents=True)
+    (root / split / "ground-truth").mkdir(parents=True)
+    for name, html in pages.items():
+        (root / split / "html" / f"{name}.html.gz").write_bytes(gzip.compress(html.encode()))
+        record = {"url": f"https://site.example/{name}", "ground_truth": {"main_content": "x"}}
+        (root / split / "ground-truth" / f"{name}.json").write_text(json.dumps(record))
+
+
+def test_dev_pages_that_copy_a_test_page_are_left_out(tmp_path: Path) -> None:
+    # WCXB's test split holds byte-identical copies of dev pages: those must not be trained on.
+    _wcxb_split(tmp_path, "dev", {"0001": HTML, "0002": HTML + " "})
+    _wcxb_split(tmp_path, "test", {"0001": HTML})
+    test_html = frozenset(
+        corpus.html_digest(p) for p in (tmp_path / "test" / "html").glob("*.html.gz")
+    )
+    kept = corpus.wcxb_pages(tmp_path, "dev", test_html)
+    assert [p.page_id for p in kept] == ["wcxb-dev-0002"]
+    assert len(corpus.wcxb_pages(tmp_path, "dev")) == 2
