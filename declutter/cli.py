@@ -544,6 +544,24 @@ def label(
     _run(body)
 
 
+# Names that `declutter train` and `eval` read as labelled pages inside a folder.
+DATA_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
+
+
+def _refuse_output_over_data(output: Path, data: list[Path]) -> None:
+    """A model written over a DATA file, or under a DATA folder with a name read as data,
+    would destroy labelled pages (a person's corrected drafts): a usage error."""
+    target = output.resolve()
+    for path in data:
+        source = path.resolve()
+        inside = source.is_dir() and source in target.parents
+        if target == source or (inside and output.name.endswith(DATA_SUFFIXES)):
+            raise UsageError(
+                f"--output {output} would write over the training data {path}; "
+                "declutter never overwrites its inputs"
+            )
+
+
 @app.command()
 def train(
     data: Annotated[
@@ -601,6 +619,7 @@ def train(
 
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
+        _refuse_output_over_data(output, data)
         pages = load_pages(data)
         if base is not None:
             return _adapt(pages, base, output)

@@ -256,7 +256,7 @@ def decode_record(record: PageRecord, where: str, options: Options) -> Decoded:
     if record.charset:
         try:
             return decode(record.data, where, record.charset, "strict")
-        except (InputError, LookupError):
+        except (InputError, LookupError, UnicodeError):
             pass  # an unknown or wrong charset: fall back to the run's encoding, with a warning
     return decode(record.data, where, options.encoding, options.errors)
 

@@ -190,6 +190,17 @@ def test_charset_of_a_text_plain_record_is_honoured(tmp_path: Path) -> None:
     assert "Le café de la gare" in jsonl(result.stdout)[0]["text"]  # type: ignore[operator]
 
 
+def test_a_charset_whose_codec_raises_unicode_error_falls_back(tmp_path: Path) -> None:
+    # Found by a hostile tester: charset=idna gave a traceback and lost every record.
+    content_type = "text/plain; charset=idna"
+    good = record(NEWS)
+    odd = record(LATIN1.encode("latin-1"), content_type=content_type)
+    path = wet_file(tmp_path / "a.warc.gz", [odd, good])
+    result = runner.invoke(app, ["clean", str(path), "--threshold", "0.001"])
+    assert len(jsonl(result.stdout)) == 2
+    assert "Traceback" not in result.stderr
+
+
 def test_text_plain_response_records_are_pages_and_others_are_counted(tmp_path: Path) -> None:
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
     html = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>"
