@@ -251,6 +251,16 @@ def test_json_lines_output_file_gzipped(tmp_path: Path) -> None:
     assert rows[0]["text"] == Cleaner().clean(NEWS.decode())
 
 
+def test_warc_and_text_inputs_in_one_run_are_a_usage_error(tmp_path: Path) -> None:
+    # Found by a hostile tester: the WET file was read as text and skipped as binary.
+    path = wet_file(tmp_path / "a.warc.wet.gz", [record(NEWS)])
+    page = tmp_path / "page.txt"
+    page.write_bytes(NEWS)
+    result = runner.invoke(app, ["clean", str(path), str(page), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "separate runs" in result.stderr
+
+
 def test_a_file_that_is_not_warc(tmp_path: Path) -> None:
     path = tmp_path / "notes.warc"
     path.write_text("just some text\n")
