@@ -527,8 +527,15 @@ def label(
                 + (f" (and {len(existing) - 1} more)" if existing[1:] else "")
                 + ": its corrections would be lost; use --overwrite to replace drafts"
             )
+        failed = 0
         for source, target in targets:
-            decoded = decode(read_bytes(source), str(source), encoding)
+            try:
+                decoded = decode(read_bytes(source), str(source), encoding)
+            except InputError as exc:
+                # One unreadable page is reported; the others are still drafted.
+                _err(str(exc))
+                failed += 1
+                continue
             drafted = draft_pages(cleaner, [decoded.text])[0]
             atomic_write(target, decoded.encode(drafted.text))
             sys.stdout.write(
@@ -539,7 +546,9 @@ def label(
                 mark = ("?+" if line.keep else "?-") + f" {line.probability:.2f}"
                 shown = line.text[:60].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 sys.stdout.write(f"  {target}:{line.number}: {mark}  {shown}\n")
-        return EXIT_OK
+        if failed:
+            _err(f"{failed} of {len(targets)} page(s) could not be drafted")
+        return EXIT_DATA if failed else EXIT_OK
 
     _run(body)
 
