@@ -204,3 +204,8 @@ def test_label_reports_an_unreadable_page_and_drafts_the_others(tmp_path: Path) 
     assert result.exit_code == 1
     assert "binary" in result.stderr
     assert (out / "b.draft.txt").is_file() and not (out / "a.draft.txt").exists()
+
+
+def test_a_byte_order_mark_an_editor_saved_before_the_first_mark_is_ignored() -> None:
+    draft = parse_draft("\ufeff+ Title\n- Menu\n")
+    assert draft.text == "Title\nMenu\n"
