@@ -145,10 +145,12 @@ class Cleaner:
             lines = split_lines(text)
             if "\r" in text:
                 _keep_line_ends_apart(lines, keep[lo:hi])
+            # A page without scored lines gives the page-level stage nothing to read.
+            has_rows = features.page_rows[k + 1] > features.page_rows[k]
             types = (
-                {}
-                if page_proba is None
-                else {t: round(float(p), 4) for t, p in zip(PAGE_TYPES, page_proba[k], strict=True)}
+                {t: round(float(p), 4) for t, p in zip(PAGE_TYPES, page_proba[k], strict=True)}
+                if page_proba is not None and has_rows
+                else {}
             )
             results.append(PageResult(lines, proba[lo:hi], keep[lo:hi], types))
         return results

@@ -527,8 +527,15 @@ def label(
                 + (f" (and {len(existing) - 1} more)" if existing[1:] else "")
                 + ": its corrections would be lost; use --overwrite to replace drafts"
             )
+        failed = 0
         for source, target in targets:
-            decoded = decode(read_bytes(source), str(source), encoding)
+            try:
+                decoded = decode(read_bytes(source), str(source), encoding)
+            except InputError as exc:
+                # One unreadable page is reported; the others are still drafted.
+                _err(str(exc))
+                failed += 1
+                continue
             drafted = draft_pages(cleaner, [decoded.text])[0]
             atomic_write(target, decoded.encode(drafted.text))
             sys.stdout.write(
@@ -539,9 +546,29 @@ def label(
                 mark = ("?+" if line.keep else "?-") + f" {line.probability:.2f}"
                 shown = line.text[:60].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 sys.stdout.write(f"  {target}:{line.number}: {mark}  {shown}\n")
-        return EXIT_OK
+        if failed:
+            _err(f"{failed} of {len(targets)} page(s) could not be drafted")
+        return EXIT_DATA if failed else EXIT_OK
 
     _run(body)
+
+
+# Names that `declutter train` and `eval` read as labelled pages inside a folder.
+DATA_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
+
+
+def _refuse_output_over_data(output: Path, data: list[Path]) -> None:
+    """A model written over a DATA file, or under a DATA folder with a name read as data,
+    would destroy labelled pages (a person's corrected drafts): a usage error."""
+    target = output.resolve()
+    for path in data:
+        source = path.resolve()
+        inside = source.is_dir() and source in target.parents
+        if target == source or (inside and output.name.endswith(DATA_SUFFIXES)):
+            raise UsageError(
+                f"--output {output} would write over the training data {path}; "
+                "declutter never overwrites its inputs"
+            )
 
 
 @app.command()
@@ -601,6 +628,7 @@ def train(
 
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
+        _refuse_output_over_data(output, data)
         pages = load_pages(data)
         if base is not None:
             return _adapt(pages, base, output)

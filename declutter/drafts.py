@@ -117,6 +117,9 @@ def format_draft(lines: Sequence[str], keep: Sequence[bool], uncertain: Sequence
     return "".join(out)
 
 
+EDITOR_BOM = "\ufeff"  # some editors (Windows Notepad) save UTF-8 with a byte-order mark
+
+
 def parse_draft(text: str, name: str = "<draft>") -> Draft:
     """Read a draft (see the module docstring); ``name`` is for messages.
 
@@ -126,6 +129,8 @@ def parse_draft(text: str, name: str = "<draft>") -> Draft:
     page: list[str] = []
     keep: list[bool] = []
     unsure: list[bool] = []
+    if text.startswith(EDITOR_BOM) and text[1:].startswith(tuple(m for m, _, _ in MARKS)):
+        text = text[1:]  # a byte-order mark an editor saved before the first mark
     for number, line in enumerate(split_lines(text), start=1):
         content = body(line)
         if not content:

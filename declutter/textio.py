@@ -63,8 +63,11 @@ def check_codec(encoding: str, errors: str) -> None:
     """Raise :class:`InputError` for an unknown encoding or error handler."""
     try:
         codecs.lookup(encoding)
+        b"text".decode(encoding)  # codecs such as "undefined" refuse every input
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
+    except (UnicodeError, TypeError):  # TypeError: a bytes-to-bytes codec (base64, zlib)
+        raise InputError(f"{encoding!r} is not a text encoding") from None
     if errors not in ERROR_HANDLERS:
         raise InputError(f"--errors must be one of {', '.join(ERROR_HANDLERS)}, not {errors!r}")
 
@@ -97,9 +100,14 @@ def decode(
                 f"{name}: not valid {codec} at byte {exc.start} "
                 "(try --errors surrogateescape or --encoding latin-1)"
             ) from None
+    except UnicodeError as exc:  # codecs such as idna raise it, not UnicodeDecodeError
+        raise InputError(f"{name}: cannot be decoded as {codec} ({exc})") from None
     if errors == "surrogateescape" and codec.startswith(("utf-16", "utf-32")):
         errors = "replace"  # these codecs cannot carry stray bytes through (see above)
-    text = data.decode(codec, errors)
+    try:
+        text = data.decode(codec, errors)
+    except UnicodeError as exc:  # codecs such as idna raise it whatever the error handler
+        raise InputError(f"{name}: cannot be decoded as {codec} ({exc})") from None
     return _not_binary(Decoded(text, codec, errors, b"", undecodable=True), name)
 
 

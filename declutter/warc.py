@@ -76,8 +76,19 @@ def is_warc_name(name: str) -> bool:
 
 
 def is_warc_plan(pairs: Sequence[tuple[str, Path | None, Path | None]]) -> bool:
-    """Whether every input of a plan is a WARC file by its name."""
-    return bool(pairs) and all(s is not None and is_warc_name(s.name) for _, s, _ in pairs)
+    """Whether every input of a plan is a WARC file by its name.
+
+    Raises :class:`UsageError` when some are and others are not: WARC files are cleaned into
+    JSON Lines or WET records, text files into text, and one run writes one kind.
+    """
+    warc = [s is not None and is_warc_name(s.name) for _, s, _ in pairs]
+    if any(warc) and not all(warc):
+        first = next(s for (_, s, _), w in zip(pairs, warc, strict=True) if w)
+        raise UsageError(
+            f"{first} is a WARC file and other inputs are not: clean WARC files and text "
+            "files in separate runs"
+        )
+    return bool(pairs) and all(warc)
 
 
 def writes_warc(target: Path | None) -> bool:
@@ -256,7 +267,7 @@ def decode_record(record: PageRecord, where: str, options: Options) -> Decoded:
     if record.charset:
         try:
             return decode(record.data, where, record.charset, "strict")
-        except (InputError, LookupError):
+        except (InputError, LookupError, UnicodeError):
             pass  # an unknown or wrong charset: fall back to the run's encoding, with a warning
     return decode(record.data, where, options.encoding, options.errors)
 

@@ -181,3 +181,12 @@ def test_page_types_come_with_a_page_stage(typed_model: LineModel) -> None:
 def test_no_page_types_without_a_page_stage(cleaner: Cleaner) -> None:
     result = cleaner.process(["Home\nThe council met on Tuesday to vote.\n"])[0]
     assert result.page_types == {} and result.page_type is None
+
+
+def test_a_page_without_scored_lines_has_no_page_type(typed_model: LineModel) -> None:
+    # Found by a hostile tester: "* * *" got all-zero probabilities alone, and "documentation
+    # 0.98" next to a real page.
+    cleaner = Cleaner(typed_model)
+    alone = cleaner.process(["* * *\n---\n"])[0]
+    batched = cleaner.process(["* * *\n---\n", "Home\nThe council met on Tuesday.\n"])[0]
+    assert alone.page_types == batched.page_types == {}

@@ -341,6 +341,20 @@ def test_train_writes_a_model_and_a_summary(tmp_path: Path) -> None:
         assert word in result.stdout
 
 
+@pytest.mark.parametrize("where", ["the file", "a page name in the folder"])
+def test_train_never_writes_its_model_over_the_training_data(tmp_path: Path, where: str) -> None:
+    # Found by a hostile tester: `train drafts/ --base default -o drafts/x.draft.txt` replaced
+    # a person's corrected draft with a model file, exit 0.
+    (tmp_path / "p.txt").write_text("Menu\nThe story itself.\n", encoding="utf-8")
+    (tmp_path / "p.clean.txt").write_text("The story itself.\n", encoding="utf-8")
+    out = tmp_path / ("p.clean.txt" if where == "the file" else "q.txt")
+    data = tmp_path / "p.clean.txt" if where == "the file" else tmp_path
+    result = invoke(["train", str(data), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "would write over the training data" in result.stderr
+    assert (tmp_path / "p.clean.txt").read_text(encoding="utf-8") == "The story itself.\n"
+
+
 def test_train_defaults_are_the_trainers() -> None:
     import inspect
 

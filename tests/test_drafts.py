@@ -191,3 +191,21 @@ def test_label_never_overwrites_a_draft_unless_asked(tmp_path: Path) -> None:
     again = runner.invoke(app, ["label", str(page), "-o", str(out), "--overwrite"])
     assert again.exit_code == 0, again.stderr
     assert parse_draft((out / "p.draft.txt").read_text()).text == page.read_text()
+
+
+def test_label_reports_an_unreadable_page_and_drafts_the_others(tmp_path: Path) -> None:
+    # Found by a hostile tester: a binary page stopped the run before the pages after it.
+    (tmp_path / "a.txt").write_bytes(b"bin\x00ary\n")
+    (tmp_path / "b.txt").write_text("Home\nSome text of the page that goes on.\n")
+    out = tmp_path / "drafts"
+    result = runner.invoke(
+        app, ["label", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "binary" in result.stderr
+    assert (out / "b.draft.txt").is_file() and not (out / "a.draft.txt").exists()
+
+
+def test_a_byte_order_mark_an_editor_saved_before_the_first_mark_is_ignored() -> None:
+    draft = parse_draft("\ufeff+ Title\n- Menu\n")
+    assert draft.text == "Title\nMenu\n"

@@ -94,3 +94,16 @@ def test_atomic_write_removes_its_temporary_file_when_interrupted(
     with pytest.raises(KeyboardInterrupt):
         atomic_write(tmp_path / "out.txt", b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("encoding", ["undefined", "punycode"])
+def test_a_codec_that_decodes_no_text_is_refused(encoding: str) -> None:
+    # Found by a hostile tester: --encoding undefined gave a traceback.
+    with pytest.raises(InputError, match="not a text encoding"):
+        check_codec(encoding, "surrogateescape")
+
+
+def test_a_codec_raising_unicode_error_is_an_input_error() -> None:
+    # idna raises UnicodeError, not UnicodeDecodeError, whatever the error handler.
+    with pytest.raises(InputError, match="cannot be decoded as"):
+        decode("Café\n".encode("latin-1"), "page.txt", "idna")

@@ -190,6 +190,17 @@ def test_charset_of_a_text_plain_record_is_honoured(tmp_path: Path) -> None:
     assert "Le café de la gare" in jsonl(result.stdout)[0]["text"]  # type: ignore[operator]
 
 
+def test_a_charset_whose_codec_raises_unicode_error_falls_back(tmp_path: Path) -> None:
+    # Found by a hostile tester: charset=idna gave a traceback and lost every record.
+    content_type = "text/plain; charset=idna"
+    good = record(NEWS)
+    odd = record(LATIN1.encode("latin-1"), content_type=content_type)
+    path = wet_file(tmp_path / "a.warc.gz", [odd, good])
+    result = runner.invoke(app, ["clean", str(path), "--threshold", "0.001"])
+    assert len(jsonl(result.stdout)) == 2
+    assert "Traceback" not in result.stderr
+
+
 def test_text_plain_response_records_are_pages_and_others_are_counted(tmp_path: Path) -> None:
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
     html = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>"
@@ -238,6 +249,16 @@ def test_json_lines_output_file_gzipped(tmp_path: Path) -> None:
     assert runner.invoke(app, ["clean", str(path), "-o", str(out)]).exit_code == 0
     rows = jsonl(gzip.decompress(out.read_bytes()).decode())
     assert rows[0]["text"] == Cleaner().clean(NEWS.decode())
+
+
+def test_warc_and_text_inputs_in_one_run_are_a_usage_error(tmp_path: Path) -> None:
+    # Found by a hostile tester: the WET file was read as text and skipped as binary.
+    path = wet_file(tmp_path / "a.warc.wet.gz", [record(NEWS)])
+    page = tmp_path / "page.txt"
+    page.write_bytes(NEWS)
+    result = runner.invoke(app, ["clean", str(path), str(page), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "separate runs" in result.stderr
 
 
 def test_a_file_that_is_not_warc(tmp_path: Path) -> None:
