@@ -63,7 +63,9 @@ def check_codec(encoding: str, errors: str) -> None:
     """Raise :class:`InputError` for an unknown encoding or error handler."""
     try:
         codecs.lookup(encoding)
-        b"text".decode(encoding)  # codecs such as "undefined" refuse every input
+        # Codecs such as "undefined" refuse every input; four NULs decode in every text
+        # encoding that can carry a page (UTF-8, UTF-16, UTF-32, single-byte codecs).
+        (b"\x00" * 4).decode(encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
     except (UnicodeError, TypeError):  # TypeError: a bytes-to-bytes codec (base64, zlib)
