@@ -404,6 +404,9 @@ class JsonlBatch:
 
 @dataclass(frozen=True)
 class JsonlOutcome:
+    """What cleaning one batch of records (JSON Lines, or WARC in declutter.warc) gave: the
+    output bytes and what to count and report (:func:`record_outcome`)."""
+
     output: bytes
     records: int = 0
     lines: int = 0
@@ -753,7 +756,7 @@ def _clean_jsonl_job(
             tasks = ((b, options) for b in _batches(job.name, lines))
             for outcome in run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs):
                 write_all(out, outcome.output)
-                _record_jsonl(outcome, summary, reporter)
+                record_outcome(outcome, summary, reporter)
                 reporter.progress(summary.pages, None)
             out.flush()
     except BrokenPipeError:
@@ -762,7 +765,8 @@ def _clean_jsonl_job(
         raise OutputError(f"{where}: cannot write ({_strerror(exc)})") from None
 
 
-def _record_jsonl(outcome: JsonlOutcome, summary: RunSummary, reporter: Reporter) -> None:
+def record_outcome(outcome: JsonlOutcome, summary: RunSummary, reporter: Reporter) -> None:
+    """Add a batch's counts to ``summary`` and pass its messages to ``reporter``."""
     summary.pages += outcome.records
     summary.lines += outcome.lines
     summary.kept_lines += outcome.kept_lines

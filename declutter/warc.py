@@ -38,12 +38,14 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from declutter.batch import (
     BATCH_BYTES,
     BATCH_ITEMS,
+    JsonlOutcome,
     Options,
     Reporter,
     RunSummary,
     _cleaner,
     _flag,
     _json_line,
+    record_outcome,
     run_ordered,
 )
 from declutter.cleaner import Cleaner
@@ -244,18 +246,6 @@ class WarcBatch:
     gzip: bool
 
 
-@dataclass(frozen=True)
-class WarcOutcome:
-    output: bytes
-    records: int = 0
-    lines: int = 0
-    kept_lines: int = 0
-    flagged: list[tuple[str, float]] = field(default_factory=list)
-    dropped: int = 0
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def _where(name: str, record: PageRecord) -> str:
     return f"{name}: record {record.number} {record.record_id}" + (
         f" ({record.url})" if record.url else ""
@@ -319,7 +309,7 @@ def warcinfo_record(filename: str) -> bytes:
     return out.getvalue()
 
 
-def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> WarcOutcome:
+def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> JsonlOutcome:
     batch, options = args
     errors: list[str] = []
     warnings: list[str] = []
@@ -372,7 +362,7 @@ def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> WarcOutcome:
                 row["language"] = record.language
             row[options.output_field or options.field] = result.text
             out.append(_json_line(row).encode("utf-8", "surrogateescape"))
-    return WarcOutcome(b"".join(out), len(todo), lines, kept, flagged, dropped, errors, warnings)
+    return JsonlOutcome(b"".join(out), len(todo), lines, kept, flagged, dropped, errors, warnings)
 
 
 def _batches(
@@ -446,7 +436,7 @@ def clean_warc_jobs(
             for outcome in run_ordered(_clean_warc_batch, tasks, cleaner, n_jobs):
                 out.write(outcome.output)
                 done += outcome.records
-                _record(outcome, summary, reporter)
+                record_outcome(outcome, summary, reporter)
                 reporter.progress(done, None)
         summary.files += 1
         if stats.error is not None:
@@ -464,18 +454,3 @@ def clean_warc_jobs(
                 f"text pages skipped: {counts}"
             )
     return summary
-
-
-def _record(outcome: WarcOutcome, summary: RunSummary, reporter: Reporter) -> None:
-    summary.pages += outcome.records
-    summary.lines += outcome.lines
-    summary.kept_lines += outcome.kept_lines
-    summary.dropped += outcome.dropped
-    for message in outcome.warnings:
-        reporter.warning(message)
-    for name, share in outcome.flagged:
-        summary.flagged += 1
-        reporter.flagged(name, share)
-    for message in outcome.errors:
-        summary.failures.append(message)
-        reporter.failure(message)
