@@ -451,8 +451,9 @@ def explain(
         data = _read_stdin() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
-        rows = explain_page(cleaner, text, top)
-        summary = page_summary(cleaner, text)
+        result = cleaner.process([text])[0]
+        rows = explain_page(cleaner, text, top, result)
+        summary = page_summary(result)
         if output is not None and file != "-" and output.resolve() == Path(file).resolve():
             raise UsageError(f"output {output} is the input file; declutter never overwrites it")
         if as_html:

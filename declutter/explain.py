@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from declutter.cleaner import Cleaner
+from declutter.cleaner import Cleaner, PageResult
 from declutter.features import featurize
 from declutter.lines import body, split_lines
 
@@ -32,10 +32,13 @@ class LineExplanation:
     context: float
 
 
-def explain_page(cleaner: Cleaner, text: str, top: int = 3) -> list[LineExplanation]:
-    """Explain every line of one page (as :meth:`Cleaner.process` decides it)."""
+def explain_page(
+    cleaner: Cleaner, text: str, top: int = 3, result: PageResult | None = None
+) -> list[LineExplanation]:
+    """Explain every line of one page (as :meth:`Cleaner.process` decides it); ``result`` is
+    that decision when the caller already has it."""
     model = cleaner.model
-    result = cleaner.process([text])[0]
+    result = cleaner.process([text])[0] if result is None else result
     features = featurize([text])
     x = model.line_inputs(features)
     p = model.line
@@ -65,10 +68,10 @@ def explain_page(cleaner: Cleaner, text: str, top: int = 3) -> list[LineExplanat
     return out
 
 
-def page_summary(cleaner: Cleaner, text: str, top: int = 3) -> str | None:
-    """What the page-level stage decided, as one line (None for a model without it):
-    the page types it finds most likely, with their probabilities."""
-    types = cleaner.process([text])[0].page_types
+def page_summary(result: PageResult, top: int = 3) -> str | None:
+    """What the page-level stage decided for a cleaned page, as one line (None for a model
+    without it): the page types it finds most likely, with their probabilities."""
+    types = result.page_types
     if not types:
         return None
     ranked = sorted(types.items(), key=lambda kv: -kv[1])[:top]

@@ -117,7 +117,7 @@ SUMMARY_PAGE = "Home\nNews\nThe council met on Tuesday and agreed to extend the 
 
 def test_page_summary_ranks_the_page_types(typed_model: LineModel) -> None:
     cleaner = Cleaner(typed_model)
-    summary = page_summary(cleaner, SUMMARY_PAGE, top=2)
+    summary = page_summary(cleaner.process([SUMMARY_PAGE])[0], top=2)
     assert summary is not None
     best = cleaner.process([SUMMARY_PAGE])[0].page_type
     assert summary.startswith(f"page type: {best} ")
@@ -125,4 +125,4 @@ def test_page_summary_ranks_the_page_types(typed_model: LineModel) -> None:
 
 
 def test_no_page_summary_without_a_page_stage(tiny_model: LineModel) -> None:
-    assert page_summary(Cleaner(tiny_model), SUMMARY_PAGE) is None
+    assert page_summary(Cleaner(tiny_model).process([SUMMARY_PAGE])[0]) is None
