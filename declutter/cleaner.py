@@ -26,6 +26,7 @@ from declutter.features import featurize
 from declutter.lines import split_lines
 from declutter.model import LineModel, load_model, sigmoid
 from declutter.page import PAGE_TYPES
+from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
 BoolArr = npt.NDArray[np.bool_]
@@ -194,7 +195,7 @@ def _fill_unscored(keep: BoolArr, scored: BoolArr, blank: BoolArr, page_lines: I
     if n == 0:
         return keep
     idx = np.arange(n)
-    page = np.repeat(np.arange(len(page_lines) - 1), np.diff(page_lines))
+    page = row_pages(page_lines)
     first, last = page_lines[:-1][page], page_lines[1:][page] - 1
     # Nearest scored line at or before / at or after each line, if in the same page.
     prev_scored = np.maximum.accumulate(np.where(scored, idx, -1))

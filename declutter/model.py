@@ -42,10 +42,10 @@ from declutter.page import (
     PAGE_STAGE_NAMES,
     PAGE_TYPES,
     PageTypeParams,
-    after_region,
     page_stage_features,
+    region_sides,
 )
-from declutter.rows import page_room, shifted, window_means
+from declutter.rows import page_room, row_pages, shifted, window_means
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -191,7 +191,7 @@ def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64,
     n = len(z)
     n_pages = len(features.page_rows) - 1
     starts = features.page_rows[:-1]
-    page = np.repeat(np.arange(n_pages), np.diff(features.page_rows))
+    page = row_pages(features.page_rows)
     v = np.rint((sigmoid(z) - 0.5) * features.row_words * REGION_SCALE).astype(np.int64)
     cs = np.cumsum(v)
     base = np.concatenate([[0], cs])[starts][page]
@@ -252,7 +252,7 @@ def page_words(features: Features) -> PageWords:
     n_pages = len(features.page_rows) - 1
     ns = LEX_NAMESPACES.index("word")
     rows, buckets = features.lex_rows[ns], features.lex_buckets[ns]
-    page = np.repeat(np.arange(n_pages), np.diff(features.page_rows))
+    page = row_pages(features.page_rows)
     # One sort of (page, word, row) packed in an int64 orders the occurrences by page and word
     # and brings a row's repeats of a word together; nothing needs their original order.
     row_bits = max(n, 1).bit_length()
@@ -297,7 +297,7 @@ def context_features(
     the page-level stage, shape ``(n_pages, len(PAGE_TYPES))``."""
     z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
     room_before, room_after = page_room(features.page_rows)
-    page = np.repeat(np.arange(len(features.page_rows) - 1), np.diff(features.page_rows))
+    page = row_pages(features.page_rows)
     n_pages = len(features.page_rows) - 1
     # Every shift once: the offsets and the reach of the max-before/after columns overlap.
     around = {
@@ -346,7 +346,7 @@ def context_features(
         interact = {
             "logit": z,
             "in_main_region": inside.astype(np.float32),
-            "after_main_region": after_region(inside, features.page_rows).astype(np.float32),
+            "after_main_region": region_sides(inside, features.page_rows)[1].astype(np.float32),
             "log_rows_to_main_region": np.log1p(distance).astype(np.float32),
         }
         cols.extend(row_proba[:, k] for k in range(len(PAGE_TYPES)))

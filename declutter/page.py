@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from declutter.features import FEATURE_NAMES, Features
+from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -82,7 +83,7 @@ def page_stage_features(
     page_rows = features.page_rows
     n_pages = len(page_rows) - 1
     counts = np.diff(page_rows)
-    page = np.repeat(np.arange(n_pages), counts)
+    page = row_pages(page_rows)
     rows = np.maximum(counts, 1).astype(np.float64)
     words = features.row_words.astype(np.float64)
     page_words = np.maximum(np.bincount(page, weights=words, minlength=n_pages), 1e-9)
@@ -98,14 +99,7 @@ def page_stage_features(
     p = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
     mass = p * words
     total_mass = np.maximum(np.bincount(page, weights=mass, minlength=n_pages), 1e-9)
-    idx = np.arange(len(z))
-    first_inside = np.full(n_pages, len(z), dtype=np.int64)
-    last_inside = np.full(n_pages, -1, dtype=np.int64)
-    np.minimum.at(first_inside, page[inside], idx[inside])
-    np.maximum.at(last_inside, page[inside], idx[inside])
-    has_region = last_inside >= 0
-    before = has_region[page] & (idx < first_inside[page])
-    after = has_region[page] & (idx > last_inside[page])
+    before, after = region_sides(inside, page_rows)
     run_starts = positive & ~np.r_[False, positive[:-1]]
     run_starts[page_rows[:-1][counts > 0]] = positive[page_rows[:-1][counts > 0]]
     cols = [
@@ -130,15 +124,20 @@ def page_stage_features(
     return out
 
 
-def after_region(inside: BoolArr, page_rows: I64) -> BoolArr:
-    """Rows after the last row of their page's main region (none on a page without one)."""
-    n = len(inside)
+def region_sides(inside: BoolArr, page_rows: I64) -> tuple[BoolArr, BoolArr]:
+    """Rows before the first and after the last row of their page's main region (``inside``);
+    none on a page without one."""
     n_pages = len(page_rows) - 1
-    page = np.repeat(np.arange(n_pages), np.diff(page_rows))
-    idx = np.arange(n)
+    page = row_pages(page_rows)
+    idx = np.arange(len(inside))
+    first_inside = np.full(n_pages, len(inside), dtype=np.int64)
     last_inside = np.full(n_pages, -1, dtype=np.int64)
+    np.minimum.at(first_inside, page[inside], idx[inside])
     np.maximum.at(last_inside, page[inside], idx[inside])
-    return np.asarray((last_inside[page] >= 0) & (idx > last_inside[page]), dtype=bool)
+    has_region = (last_inside >= 0)[page]
+    before = has_region & (idx < first_inside[page])
+    after = has_region & (idx > last_inside[page])
+    return np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
 
 
 @dataclass(frozen=True)

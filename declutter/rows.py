@@ -15,6 +15,15 @@ F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 
 
+def row_pages(page_rows: I64) -> I64:
+    """The page of each row, from the pages' row offsets.
+
+    >>> row_pages(np.array([0, 2, 2, 3])).tolist()
+    [0, 0, 2]
+    """
+    return np.repeat(np.arange(len(page_rows) - 1), np.diff(page_rows))
+
+
 def page_room(page_rows: I64) -> tuple[I64, I64]:
     """How many rows of its page come before and after each row."""
     sizes = np.diff(page_rows)

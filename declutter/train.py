@@ -66,6 +66,7 @@ from declutter.model import (
     sigmoid,
 )
 from declutter.page import PAGE_TYPES, PageTypeParams
+from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -438,7 +439,7 @@ def page_word_f1(
     keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]], words: F32, page_rows: I64
 ) -> F64:
     """Per-page F1 of kept words against content words, counting each row's words."""
-    page = np.repeat(np.arange(len(page_rows) - 1), np.diff(page_rows))
+    page = row_pages(page_rows)
     n = len(page_rows) - 1
     tp = np.bincount(page, weights=words * (keep & (y == 1)), minlength=n)
     fp = np.bincount(page, weights=words * (keep & (y == 0)), minlength=n)
@@ -687,7 +688,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         its probabilities for every page; (None, None) without two kinds of typed page."""
         if types is None:
             return None, None
-        page_of_row = np.repeat(np.arange(len(types)), np.diff(features.page_rows))
+        page_of_row = row_pages(features.page_rows)
         fit_pages = np.zeros(len(types), dtype=bool)
         fit_pages[page_of_row[fit_rows]] = True
         fit_pages &= types >= 0
@@ -726,7 +727,7 @@ def choose_decoder(
     less chrome. At most :data:`DECODER_PAGES` pages, drawn at random, are decoded.
     """
     page_rows = features.page_rows
-    page = np.repeat(np.arange(len(page_rows) - 1), np.diff(page_rows))
+    page = row_pages(page_rows)
     labelled_pages = np.flatnonzero(np.bincount(page, weights=y >= 0, minlength=len(page_rows) - 1))
     chosen = labelled_pages
     if len(chosen) > DECODER_PAGES:

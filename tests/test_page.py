@@ -4,7 +4,7 @@ import numpy as np
 
 from declutter.features import featurize
 from declutter.model import main_region, page_inputs, page_words
-from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams, after_region
+from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams, region_sides
 
 TWO_PAGES = [
     "Home\nNews\n\nThe council met on Tuesday and agreed to extend the line.\n"
@@ -49,13 +49,15 @@ def test_rows_after_the_main_region() -> None:
     features = featurize(["Menu\n" + "A sentence with several words in it.\n" * 3 + "Footer\n"])
     z = np.array([-3, 3, 3, 3, -3], dtype=np.float32)
     inside, _, _ = main_region(z, features)
-    assert after_region(inside, features.page_rows).tolist() == [False] * 4 + [True]
+    before, after = region_sides(inside, features.page_rows)
+    assert after.tolist() == [False] * 4 + [True]
+    assert before.tolist() == [True] + [False] * 4
 
 
 def test_a_page_without_a_main_region_has_nothing_after_it() -> None:
     features = featurize(["Menu\nLog in\n"])
     inside = np.zeros(2, dtype=bool)
-    assert not after_region(inside, features.page_rows).any()
+    assert not any(side.any() for side in region_sides(inside, features.page_rows))
 
 
 def test_page_type_probabilities_sum_to_one() -> None:
