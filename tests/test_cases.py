@@ -39,8 +39,11 @@ def wrong_lines(cleaner: Cleaner, expect_path: Path) -> list[str]:
     page = expect_path.with_name(expect_path.name.removesuffix(".expect.json") + ".txt")
     result = cleaner.process([page.read_text(encoding="utf-8")])[0]
     keep, proba = result.keep.tolist(), result.proba.tolist()
-    wrong = [f"lost content line {n} (p={proba[n - 1]:.2f})" for n in expect["must_keep"]]
-    wrong = [w for n, w in zip(expect["must_keep"], wrong, strict=True) if not keep[n - 1]]
+    wrong = [
+        f"lost content line {n} (p={proba[n - 1]:.2f})"
+        for n in expect["must_keep"]
+        if not keep[n - 1]
+    ]
     wrong += [
         f"kept chrome line {n} (p={proba[n - 1]:.2f})" for n in expect["must_drop"] if keep[n - 1]
     ]
