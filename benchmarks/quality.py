@@ -31,8 +31,8 @@ import _common as C
 
 from declutter.align import CHROME, CONTENT, align_lines
 from declutter.cleaner import Cleaner
-from declutter.evaluate import prf, word_scores
 from declutter.lines import body, split_lines
+from declutter.metrics import prf, word_scores
 from declutter.model import load_model
 
 OPERATING_POINT_STEP = 0.15  # the two extra declutter thresholds: default minus/plus this

@@ -39,10 +39,10 @@ import _common as C
 
 from declutter.cleaner import Cleaner, _fill_unscored, _keep_line_ends_apart
 from declutter.data import LabelledPage, read_jsonl
-from declutter.decode import decode
-from declutter.evaluate import word_scores
+from declutter.decoder import viterbi_decode
 from declutter.features import Features, featurize
 from declutter.lines import body, split_lines
+from declutter.metrics import word_scores
 
 STYLE = "html-text"
 DEFAULT_CORPUS = C.ROOT / ".cache" / "corpus"
@@ -144,7 +144,7 @@ def page_rows_features(
 
 def clean_with_logits(cleaner: Cleaner, text: str, f: Features, z: F32) -> str:
     """What ``Cleaner.process`` writes for one page, from the given row logits."""
-    keep_rows = decode(z, f.page_rows, cleaner.threshold, cleaner.smoothing)
+    keep_rows = viterbi_decode(z, f.page_rows, cleaner.threshold, cleaner.smoothing)
     rows = f.line_rows
     scored = rows >= 0
     keep = np.zeros(len(rows), dtype=bool)

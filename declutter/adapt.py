@@ -3,7 +3,7 @@
 ``declutter train PAGES --base MODEL`` keeps everything the base model learned and adds a
 **site lexicon** fitted on the new pages: for every hashed lexical bucket, how much more (or
 less) often its rows are content than the *base model* predicts for them (smoothed log-odds, as
-:class:`~declutter.train.HashedLexicon` computes them with the base model's probabilities as
+:class:`~declutter.estimators.HashedLexicon` computes them with the base model's probabilities as
 the prior), added to the base lexicon. A site's menu entries, section headings and boilerplate
 phrases move most.
 
@@ -15,7 +15,7 @@ every bucket common on them back towards the base model's value while a site's o
 theirs. On WCXB sites this cut the loss of general quality several-fold (benchmarks/adapt.py).
 
 Optionally (``prior_strength`` finite) a **recalibration stage** follows the base model's
-context stages: a logistic regression over :func:`~declutter.model.context_features`, under a
+context stages: a logistic regression over :func:`~declutter.context.context_features`, under a
 Gaussian prior centred on the identity, fitted on scores whose site lexicon was fitted without
 the row's own page. It did not pay for its cost in general quality, so it is off by default.
 
@@ -41,17 +41,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from declutter import __version__
+from declutter.align import CHROME, CONTENT, UNLABELLED
+from declutter.context import context_features, sigmoid
 from declutter.data import LabelledPage
 from declutter.errors import TrainingDataError
+from declutter.estimators import lexical_matrix
 from declutter.features import LEX_NAMESPACES, Features, featurize
-from declutter.model import LineModel, LogisticParams, context_features, sigmoid
-from declutter.train import (
-    PAGE_WEIGHT_POWER,
-    lexical_matrix,
-    page_weights,
-    row_labels,
-    stack_features,
-)
+from declutter.model import LineModel, LogisticParams
+from declutter.train import PAGE_WEIGHT_POWER, page_weights, row_labels, stack_features
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -182,17 +179,17 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
     def _site_lexicon(self, features: Features, y: npt.NDArray[np.int8], base_z: F32) -> F32:
         """The site lexicon's log-odds per bucket, shape (namespaces, buckets), from the
         labelled rows of ``features``: observed against expected content (the base model's
-        probabilities), as :class:`~declutter.train.HashedLexicon` computes them. The anchor
+        probabilities), as :class:`~declutter.estimators.HashedLexicon` computes them. The anchor
         rows count as observed exactly as expected, which pulls buckets common on them to 0."""
         assert self.base is not None
-        labelled = y >= 0
+        labelled = y != UNLABELLED
         p = sigmoid(base_z)[labelled].astype(np.float64)
         truth = y[labelled]
-        stats = np.column_stack([truth == 1, truth == 0, p, 1 - p]).astype(np.float64)
+        stats = np.column_stack([truth == CONTENT, truth == CHROME, p, 1 - p]).astype(np.float64)
         sums = np.asarray(lexical_matrix(features)[labelled].T @ stats).T
         if self.anchor_sums_ is not None:
             sums = sums + self.anchor_sums_
-        rate = float(np.clip(np.mean(truth == 1), 1e-6, 1 - 1e-6))
+        rate = float(np.clip(np.mean(truth == CONTENT), 1e-6, 1 - 1e-6))
         a1, a0 = self.alpha * rate, self.alpha * (1 - rate)
         observed = np.log((sums[0] + a1) / (sums[1] + a0))
         expected = np.log((sums[2] + a1) / (sums[3] + a0))
@@ -210,16 +207,17 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
     def fit(
         self, pages: Sequence[Features], y: Sequence[npt.NDArray[np.int8]], groups: Sequence[str]
     ) -> ModelAdapter:
-        """Fit on featurized pages (one :class:`Features` each), their row labels (1, 0, -1
-        unlabelled) and a group per page (pages of a group are left out together when
-        cross-fitting the site lexicon). Raises :class:`TrainingDataError` without labels."""
+        """Fit on featurized pages (one :class:`Features` each), their row labels
+        (:data:`CONTENT`, :data:`CHROME`, :data:`UNLABELLED`) and a group per page (pages of a
+        group are left out together when cross-fitting the site lexicon). Raises
+        :class:`TrainingDataError` without labels."""
         if self.base is None:
             raise ValueError("ModelAdapter needs a base model")
         if not len(pages) == len(y) == len(groups):
             raise ValueError("pages, y and groups must be as long as each other")
         features = stack_features(list(pages))
         labels = np.concatenate(list(y)).astype(np.int8)
-        labelled = labels >= 0
+        labelled = labels != UNLABELLED
         if not labelled.any():
             raise TrainingDataError("the pages to adapt to have no labelled lines")
         base_z = self.base.logits(features)
@@ -260,9 +258,8 @@ class ModelAdapter(BaseEstimator):  # type: ignore[misc]
         u = (x[labelled].astype(np.float64) - last.mean) / last.scale
         weight = page_weights(features.page_rows, labelled, self.page_weight_power)[labelled]
         beta0, b0 = _logit_identity(last)
-        beta, b = fit_near(
-            u, (labels[labelled] == 1).astype(np.float64), weight, beta0, b0, self.prior_strength
-        )
+        content = (labels[labelled] == CONTENT).astype(np.float64)
+        beta, b = fit_near(u, content, weight, beta0, b0, self.prior_strength)
         self.stage_ = LogisticParams(
             last.mean.copy(), last.scale.copy(), beta.astype(np.float32), b
         )
@@ -316,16 +313,16 @@ def adapt(
             "adapted": base.metadata.get("adapted"),
         },
         "pages": [p.page_id for p in pages],
-        "rows": int((rows >= 0).sum()),
-        "content_rows": int((rows == 1).sum()),
+        "rows": int((rows != UNLABELLED).sum()),
+        "content_rows": int((rows == CONTENT).sum()),
         "params": params,
     }
     report = AdaptationReport(
         pages=len(pages),
         lines=sum(len(p.labels) for p in pages),
-        rows=int((rows >= 0).sum()),
-        content_rows=int((rows == 1).sum()),
-        chrome_rows=int((rows == 0).sum()),
+        rows=int((rows != UNLABELLED).sum()),
+        content_rows=int((rows == CONTENT).sum()),
+        chrome_rows=int((rows == CHROME).sum()),
         buckets=moved,
         seconds=seconds,
     )

@@ -18,21 +18,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+# The labels of lines and rows, everywhere: in training data, alignments, training and scores.
 CONTENT = 1
 CHROME = 0
-NO_WORDS = -1  # blank lines and lines without any \w character: not labelled
+# Not labelled, and ignored by training and scores: blank lines, lines without any \w
+# character, rows without labelled lines.
+UNLABELLED = -1
 
 MIN_MATCHED_SHARE = 0.5  # share of a line's words that must align for it to count as content
 # A single matched word inside a longer line is usually chance ("home", "more" in a menu line);
 # shorter matches count only when they are a whole line (a one-word heading).
 MIN_BLOCK_WORDS = 2
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+")  # the one word pattern: WCXB's metric counts these tokens
 
 
 @dataclass(frozen=True)
 class Alignment:
-    """Line labels (:data:`CONTENT`, :data:`CHROME` or :data:`NO_WORDS`) and how well it aligned.
+    """Line labels (:data:`CONTENT`, :data:`CHROME` or :data:`UNLABELLED`) and how well it aligned.
 
     ``coverage`` is the share of the clean text's words found in the dump, in order: a low value
     means the dump and the clean text disagree and the labels are unreliable.
@@ -65,7 +68,7 @@ def align_lines(lines: Sequence[str], clean_text: str) -> Alignment:
     dump_words = [ids(line) for line in lines]
     clean_lines = [w for w in (ids(line) for line in clean_text.splitlines()) if w]
     n_words = np.array([len(w) for w in dump_words], dtype=np.int64)
-    labels = np.where(n_words > 0, CHROME, NO_WORDS).astype(np.int8)
+    labels = np.where(n_words > 0, CHROME, UNLABELLED).astype(np.int8)
     n_clean = sum(len(w) for w in clean_lines)
     if not n_clean or not n_words.any():
         return Alignment(labels, 1.0 if not n_clean else 0.0)

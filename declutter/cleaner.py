@@ -1,7 +1,7 @@
 """Keep the content lines of page dumps: score, decode, and emit the kept lines unchanged.
 
 Lines the model scores (lines with at least one word character) are kept by the decoder
-(:mod:`declutter.decode`). The others follow their neighbours:
+(:mod:`declutter.decoder`). The others follow their neighbours:
 
 - a line of symbols only ("* * *", "---") is kept when the scored lines on both sides are;
 - a blank line is kept when some kept line comes before it in the page and the next scored
@@ -20,11 +20,12 @@ from itertools import compress
 import numpy as np
 import numpy.typing as npt
 
-from declutter.decode import decode
+from declutter.context import sigmoid
+from declutter.decoder import viterbi_decode
 from declutter.errors import ParameterError
 from declutter.features import featurize
 from declutter.lines import split_lines
-from declutter.model import LineModel, load_model, sigmoid
+from declutter.model import LineModel, load_model
 from declutter.page import PAGE_TYPES
 from declutter.rows import row_pages
 
@@ -132,7 +133,7 @@ class Cleaner:
         _check_pages(texts)
         features = featurize(texts)
         logits, page_proba = self.model.scores(features)
-        keep_rows = decode(logits, features.page_rows, self.threshold, self.smoothing)
+        keep_rows = viterbi_decode(logits, features.page_rows, self.threshold, self.smoothing)
         rows = features.line_rows
         scored = rows >= 0
         proba = np.full(len(rows), np.nan, dtype=np.float32)

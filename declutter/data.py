@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from declutter.align import CHROME, CONTENT, NO_WORDS, align_lines
+from declutter.align import CHROME, CONTENT, UNLABELLED, align_lines
 from declutter.drafts import DRAFT_SUFFIX, parse_draft
 from declutter.errors import DeclutterError, TrainingDataError
 from declutter.lines import body, split_lines
@@ -32,7 +32,7 @@ from declutter.textio import decode
 
 CLEAN_SUFFIX = ".clean.txt"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-LABEL_VALUES = frozenset({CONTENT, CHROME, NO_WORDS, None})  # what a JSONL label may be
+LABEL_VALUES = frozenset({CONTENT, CHROME, UNLABELLED, None})  # what a JSONL label may be
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _record(record: object, where: str) -> LabelledPage:
     if text.count("\n") != max(len(lines) - 1, 0) or "\r" in text:
         raise TrainingDataError(f"{where}: a line contains a line break")
     if None in labels:
-        labels = [NO_WORDS if x is None else x for x in labels]
+        labels = [UNLABELLED if x is None else x for x in labels]
     arr = np.array(labels, dtype=np.int8)
     page_id = str(record.get("id") or where)
     clean = record.get("clean")

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from declutter.align import CHROME, CONTENT, NO_WORDS
+from declutter.align import CHROME, CONTENT, UNLABELLED
 from declutter.cleaner import Cleaner
 from declutter.errors import TrainingDataError, UsageError
 from declutter.lines import body, split_lines
@@ -80,7 +80,7 @@ class Draft:
         lines = split_lines(self.text)
         words = np.array([bool(_HAS_WORD.search(line)) for line in lines], dtype=bool)
         out = np.where(self.keep, CONTENT, CHROME).astype(np.int8)
-        out[~words] = NO_WORDS
+        out[~words] = UNLABELLED
         return out
 
 

@@ -1,63 +1,21 @@
-"""Measure cleaning quality: WCXB's word-level F1 per page and line-level P/R/F1.
-
-The word metric is WCXB's own: lower-cased ``\\w+`` tokens compared as bags of words,
-precision/recall/F1 per page, then averaged over pages. An empty reference scores 1 when the
-prediction is empty too, else 0.
+"""Measure a cleaner on labelled pages: WCXB's word scores per page, averaged over pages,
+and line-level P/R/F1 (the scores of :mod:`declutter.metrics`), overall and by page type and
+dump style.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from declutter.align import CHROME, CONTENT
 from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage
+from declutter.metrics import WordScore, line_counts, prf, word_scores
 
-_WORD = re.compile(r"\w+")
 EVAL_BATCH = 256  # pages cleaned per batch
-
-
-@dataclass(frozen=True)
-class WordScore:
-    precision: float
-    recall: float
-    f1: float
-
-
-def prf(tp: float, fp: float, fn: float, empty: float = 0.0) -> tuple[float, float, float]:
-    """Precision, recall and F1 from true/false positive and false negative counts; a ratio
-    with nothing to count is ``empty``, and so is F1 without true positives.
-
-    >>> prf(3, 1, 3)
-    (0.75, 0.5, 0.6)
-    """
-    p = tp / (tp + fp) if tp + fp else empty
-    r = tp / (tp + fn) if tp + fn else empty
-    return p, r, (2 * p * r / (p + r) if tp else empty)
-
-
-def word_scores(predicted: str, reference: str) -> WordScore:
-    """WCXB's word-level precision, recall and F1 of ``predicted`` against ``reference``.
-
-    >>> word_scores("the cat sat", "The cat").f1
-    0.8
-    """
-    pred = Counter(_WORD.findall(predicted.lower()))
-    ref = Counter(_WORD.findall(reference.lower()))
-    if not ref:
-        score = 1.0 if not pred else 0.0
-        return WordScore(score, score, score)
-    if not pred:
-        return WordScore(0.0, 0.0, 0.0)
-    overlap = sum((pred & ref).values())
-    p = overlap / sum(pred.values())
-    r = overlap / sum(ref.values())
-    return WordScore(p, r, 2 * p * r / (p + r) if p + r else 0.0)
 
 
 @dataclass
@@ -131,8 +89,4 @@ def evaluate(cleaner: Cleaner, pages: Iterable[LabelledPage]) -> Evaluation:
 
 def _score_batch(cleaner: Cleaner, pages: Sequence[LabelledPage], result: Evaluation) -> None:
     for page, cleaned in zip(pages, cleaner.process([p.text for p in pages]), strict=True):
-        keep, labels = cleaned.keep, page.labels
-        tp = int(np.sum(keep & (labels == CONTENT)))
-        fp = int(np.sum(keep & (labels == CHROME)))
-        fn = int(np.sum(~keep & (labels == CONTENT)))
-        result.add(page, cleaned.text, tp, fp, fn)
+        result.add(page, cleaned.text, *line_counts(cleaned.keep, page.labels))

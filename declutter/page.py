@@ -30,9 +30,10 @@ BoolArr = npt.NDArray[np.bool_]
 
 # WCXB's page types (Foley, 2026), in the order of the model's probability columns.
 PAGE_TYPES = ("article", "collection", "documentation", "forum", "listing", "product", "service")
+UNKNOWN_PAGE_TYPE = -1  # the code of a page without a known type (training data)
 
 # Row columns multiplied by each page type's probability in the context stages (names as in
-# model.CONTEXT_NAMES, plus "after_main_region": the row lies after the page's main region).
+# context.CONTEXT_NAMES, plus "after_main_region": the row lies after the page's main region).
 PAGE_INTERACTIONS = ("logit", "in_main_region", "after_main_region", "log_rows_to_main_region")
 
 _INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
@@ -77,8 +78,8 @@ def page_stage_features(
     """Whole-page features (columns :data:`PAGE_STAGE_NAMES`), shape ``(n_pages, k)``.
 
     ``z`` are the rows' line-stage logits; ``inside`` and ``region_share`` the main region of
-    :func:`declutter.model.main_region` on them; ``shared_words`` the rows' share of words
-    other rows use (:class:`declutter.model.PageWords`). Pages without rows get zeros.
+    :func:`declutter.context.main_region` on them; ``shared_words`` the rows' share of words
+    other rows use (:class:`declutter.context.PageWords`). Pages without rows get zeros.
     """
     page_rows = features.page_rows
     n_pages = len(page_rows) - 1

@@ -13,7 +13,7 @@ Training, in order:
    ``StandardScaler`` and ``LogisticRegression`` over the dense features and the lexical
    columns.
 4. The context stages: the same pipeline without hinges, over
-   :func:`declutter.model.context_features` of the previous stage's logits,
+   :func:`declutter.context.context_features` of the previous stage's logits,
    :data:`CONTEXT_ROUNDS` times.
 5. The decoder's threshold and smoothing are chosen on held-out sites by mean per-page word
    F1, the benchmark's measure (:func:`choose_decoder`); then the stages are refitted on all.
@@ -34,38 +34,41 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 import sklearn
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from declutter import __version__
-from declutter.data import LabelledPage
-from declutter.decode import decode
-from declutter.errors import TrainingDataError
-from declutter.evaluate import prf
-from declutter.features import LEX_NAMESPACES, N_HASH, Features, featurize
-from declutter.model import (
+from declutter.align import CHROME, CONTENT, UNLABELLED
+from declutter.context import (
     CONTEXT_NAMES,
     LEX_FEATURES,
     LINE_NAMES,
     PAGE_CONTEXT_NAMES,
-    LineModel,
-    LogisticParams,
     PageWords,
     context_features,
-    hinges,
-    lexical_columns,
     page_inputs,
     page_words,
     sigmoid,
 )
-from declutter.page import PAGE_TYPES, PageTypeParams
+from declutter.data import LabelledPage
+from declutter.decoder import viterbi_decode
+from declutter.errors import TrainingDataError
+from declutter.estimators import (
+    LEXICON_ALPHA,
+    N_SPLITS,
+    HashedLexicon,
+    export_logistic,
+    fit_page_stage,
+    lexical_matrix,
+    logistic_pipeline,
+)
+from declutter.features import LEX_NAMESPACES, N_HASH, Features, featurize
+from declutter.metrics import line_prf, page_word_f1
+from declutter.model import LineModel
+from declutter.page import PAGE_TYPES, UNKNOWN_PAGE_TYPE, PageTypeParams
 from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
@@ -80,8 +83,6 @@ BoolArr = npt.NDArray[np.bool_]
 # stage's Newton solve was ill-conditioned (scikit-learn fell back to lbfgs: 166 s, not 39 s).
 LINE_C = 1.0
 CONTEXT_C = 1.0
-LEXICON_ALPHA = 30.0  # pseudo-count: with 30 (not 4) rare buckets stay near 0; same WCXB F1
-N_SPLITS = 5  # folds for cross-fitting the lexicon
 THRESHOLDS = tuple(np.round(np.arange(0.2, 0.81, 0.05), 2))  # decoder grid
 SMOOTHINGS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
 FEATURIZE_BATCH = 512  # pages per featurize call while training
@@ -106,27 +107,19 @@ CONTEXT_ROUNDS = 2  # context stages in turn
 # 0.35 and 0.75 -0.0000 (0.0002) and -0.0007 (0.0006) against 0.5.
 PAGE_WEIGHT_POWER = 0.5
 WORD_WEIGHT_POWER = 0.5
-# The line stage bends its response to each feature with hinge columns (HingeFeatures) at these
-# quantiles. Measured on held-out WCXB dev sites (2,100 pages, all dump styles; mean page F1
-# 0.8433 without hinges; paired standard errors in brackets), hinges on:
+# The line stage bends its response to each feature with hinge columns (HingeFeatures, knots at
+# estimators.HINGE_QUANTILES). Measured on held-out WCXB dev sites (2,100 pages, all dump
+# styles; mean page F1 0.8433 without hinges; paired standard errors in brackets), hinges on:
 # - the line's own shape and lexical columns, not its position or page: +0.0044 (0.0007);
 # - those and position and page-level features: +0.0060 (0.0015), but that model kept three
 #   chrome lines of the rt-capture regression page, at p 0.43-0.66: bends in where a line
 #   sits fit the training sites' layouts;
 # - the lexical columns alone +0.0020 (0.0005); all columns, the neighbours' and window copies
 #   too, +0.0040 (0.0017); the context stages +0.0018 (0.0013).
-# With position and page features hinged, 9 knots (0.1 ... 0.9) scored +0.0051 and 3 knots
-# +0.0048, against +0.0060 with these 4.
-HINGE_QUANTILES = (0.2, 0.4, 0.6, 0.8)
 HINGE_EXCLUDED = ("rel_position", "rel_char_position", "page_mean_terminal")
 HINGE_FEATURES = tuple(
     n for n in LINE_NAMES if "@" not in n and "~" not in n and n not in HINGE_EXCLUDED
 )
-HINGE_MIN_DISTINCT = 13  # fewer distinct values (flags, small counts): a straight line will do
-# Newton steps with a Cholesky solve: ~140 features (~210 columns with the line stage's hinges),
-# so each step is cheap; on 400k WCXB rows it converged in 6 steps (2 s) where lbfgs took 144
-# (12 s) and stopped short of the optimum.
-SOLVER = "newton-cholesky"
 # The line stage fits in float64. In float32 the Newton step's Hessian can be too
 # ill-conditioned to solve: with rows weighed by their words its rcond fell under float32's
 # epsilon (7e-8), and scikit-learn fell back to lbfgs, which took 25 s and stopped at max_iter
@@ -134,7 +127,6 @@ SOLVER = "newton-cholesky"
 # in float32 without word weights). The other fits (fewer columns, rows alike) converge in
 # float32.
 LINE_FIT_DTYPE = np.float64
-FIT_DTYPES = [np.float64, np.float32]  # what HingeFeatures keeps as it is
 
 
 def validation_rows(groups: npt.NDArray[Any], share: float) -> BoolArr:
@@ -160,7 +152,7 @@ def page_weights(
     ``word_power`` 0 that is (labelled rows of the page) ** -power.
     """
     sizes = np.diff(page_rows)
-    page = np.repeat(np.arange(len(sizes)), sizes)
+    page = row_pages(page_rows)
     if row_words is None or word_power == 0:
         unit = np.ones(len(page), dtype=np.float64)
     else:
@@ -185,267 +177,11 @@ def group_codes(groups: npt.ArrayLike) -> tuple[npt.NDArray[Any], I64]:
     return names, np.repeat(run_codes, np.diff(np.append(starts, len(groups)))).astype(np.int64)
 
 
-class HashedLexicon(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Target-encode hashed lexical buckets as smoothed log-odds of content.
-
-    ``X`` is a sparse matrix with one column per (namespace, bucket):
-    column ``k * N_HASH + bucket`` for namespace ``k`` of :data:`LEX_NAMESPACES`, holding how
-    often the row has the bucket. :meth:`transform` returns the :data:`LEX_FEATURES`
-    columns.
-
-    A bucket's value is how much more (or less) often the rows holding it are content than
-    expected: by default than the overall rate; given ``prior`` (each row's probability of
-    content from a model without lexical features), than that model predicts for them. The
-    lexicon then holds only the evidence the other features do not already carry, so "Read
-    more" counts against a line even where its shape looks like a heading.
-
-    Parameters
-    ----------
-    alpha : float
-        Pseudo-count pulling a rarely seen bucket's value towards 0.
-    n_splits : int
-        Folds for the cross-fitting in :meth:`fit_transform`.
-    """
-
-    def __init__(self, alpha: float = LEXICON_ALPHA, n_splits: int = N_SPLITS) -> None:
-        self.alpha = alpha
-        self.n_splits = n_splits
-
-    def _log_odds(self, sums: F64, rate: float) -> F32:
-        """Log-odds from :func:`_fold_sums`' four sums of one lexicon: observed vs expected."""
-        ones, zeros, expected_ones, expected_zeros = sums
-        a1, a0 = self.alpha * rate, self.alpha * (1 - rate)
-        observed = np.log((ones + a1) / (zeros + a0))
-        expected = np.log((expected_ones + a1) / (expected_zeros + a0))
-        return np.asarray(observed - expected, dtype=np.float32)
-
-    def _prior(self, y: npt.NDArray[np.integer[Any]], prior: Any) -> F64:
-        if prior is None:
-            return np.full(len(y), _content_rate(y))
-        return np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1 - 1e-6)
-
-    def fit(self, X: Any, y: Any, prior: Any = None) -> HashedLexicon:
-        """Learn each column's log-odds of content from binary labels ``y``."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", reset=True)
-        y = np.asarray(y)
-        fold = np.zeros(len(y), dtype=np.int64)
-        sums = _fold_sums(sp.csr_matrix(X), y, self._prior(y, prior), fold, 1)
-        self.log_odds_ = self._log_odds(sums[0], _content_rate(y))
-        return self
-
-    def transform(self, X: Any) -> F32:
-        """The lexical columns of each row, shape (n_rows, len(LEX_FEATURES))."""
-        check_is_fitted(self, "log_odds_")
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return _encode(sp.csr_matrix(X), self.log_odds_)
-
-    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> F32:
-        """Fit on all rows, but encode each fold's rows with a lexicon fitted on the others.
-
-        Pass ``groups`` (one label per row, e.g. the site) to keep groups within one fold,
-        and ``prior`` as for :meth:`fit`.
-        """
-        groups, prior = fit_params.get("groups"), fit_params.get("prior")
-        X, y = validate_data(self, X, y, accept_sparse="csr", reset=True)
-        X, y = sp.csr_matrix(X), np.asarray(y)
-        if groups is None:
-            groups = np.arange(X.shape[0])
-        n_splits = min(self.n_splits, len(np.unique(groups)))
-        fold = np.zeros(len(y), dtype=np.int64)
-        if n_splits >= 2:
-            for k, (_, test_idx) in enumerate(GroupKFold(n_splits).split(X, y, groups)):
-                fold[test_idx] = k
-        # One pass over X sums every fold; a fold's lexicon is the total minus its own sums.
-        sums = _fold_sums(X, y, self._prior(y, prior), fold, max(n_splits, 1))
-        total = sums.sum(axis=0)
-        self.log_odds_ = self._log_odds(total, _content_rate(y))
-        if n_splits < 2:
-            return _encode(X, self.log_odds_)
-        out = np.zeros((X.shape[0], len(LEX_FEATURES)), dtype=np.float32)
-        for k in range(n_splits):
-            rows = np.flatnonzero(fold == k)
-            rate = _content_rate(y[fold != k])
-            out[rows] = _encode(X[rows], self._log_odds(total - sums[k], rate))
-        return out
-
-
-def _content_rate(y: npt.NDArray[np.integer[Any]]) -> float:
-    return float(np.clip(np.mean(y == 1), 1e-6, 1 - 1e-6))
-
-
-def _fold_sums(
-    X: sp.csr_matrix, y: npt.NDArray[np.integer[Any]], prior: F64, fold: I64, n_folds: int
-) -> F64:
-    """Per fold and column, over the fold's rows holding the column (weighted by count):
-    the sums of ``y == 1``, ``y == 0``, ``prior`` and ``1 - prior``; shape (n_folds, 4, cols)."""
-    stats = np.column_stack([y == 1, y == 0, prior, 1.0 - prior]).astype(np.float64)
-    by_fold = np.zeros((len(y), n_folds, 4))
-    by_fold[np.arange(len(y)), fold] = stats
-    sums = np.asarray(X.T @ by_fold.reshape(len(y), n_folds * 4))
-    out: F64 = sums.T.reshape(n_folds, 4, X.shape[1])
-    return out
-
-
-def _encode(X: sp.csr_matrix, log_odds: F32) -> F32:
-    # Entries in CSR order (rows ascending); each stands for `data` occurrences.
-    coo = X.tocoo()
-    ns = coo.col // N_HASH
-    masks = [ns == k for k in range(len(LEX_NAMESPACES))]
-    return lexical_columns(
-        tuple(coo.row[m].astype(np.int64) for m in masks),
-        tuple(log_odds[coo.col[m]] for m in masks),
-        int(X.shape[0]),
-        tuple(coo.data[m] for m in masks),
-    )
-
-
-def lexical_matrix(features: Features) -> sp.csr_matrix:
-    """The rows' hashed lexical buckets as the sparse matrix :class:`HashedLexicon` takes."""
-    rows = np.concatenate(features.lex_rows)
-    cols = np.concatenate(
-        [b.astype(np.int64) + k * N_HASH for k, b in enumerate(features.lex_buckets)]
-    )
-    data = np.ones(len(rows), dtype=np.float32)
-    shape = (features.n_rows, len(LEX_NAMESPACES) * N_HASH)
-    return sp.csr_matrix((data, (rows, cols)), shape=shape)  # duplicates add up: counts
-
-
-class HingeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Append hinge columns ``max(x[:, c] - k, 0)`` at quantile knots ``k`` of columns ``c``.
-
-    A logistic regression over them responds to each chosen feature piecewise linearly,
-    bending at the knots (the knots of a linear spline), where over ``x`` alone it could only
-    respond in a straight line: it can learn that a line of 2 words and one of 200 are both
-    less likely content than one of 30.
-
-    Parameters
-    ----------
-    columns : sequence of int or None
-        Columns that may get hinges; None: every column.
-    quantiles : sequence of float
-        Where the knots go, as quantiles of the column's values; knots that coincide or lie
-        at the column's minimum or maximum are dropped.
-    min_distinct : int
-        Columns with fewer distinct values get no hinges.
-    """
-
-    def __init__(
-        self,
-        columns: Sequence[int] | None = None,
-        quantiles: Sequence[float] = HINGE_QUANTILES,
-        min_distinct: int = HINGE_MIN_DISTINCT,
-    ) -> None:
-        self.columns = columns
-        self.quantiles = quantiles
-        self.min_distinct = min_distinct
-
-    def fit(self, X: Any, y: Any = None) -> HingeFeatures:
-        """Place the knots at the quantiles of each chosen column of ``X``."""
-        X = validate_data(self, X, dtype=FIT_DTYPES, reset=True)
-        candidates = range(X.shape[1]) if self.columns is None else self.columns
-        columns: list[int] = []
-        knots: list[float] = []
-        for c in candidates:
-            values = X[:, c]
-            if len(np.unique(values)) < self.min_distinct:
-                continue
-            at = np.unique(np.quantile(values, self.quantiles).astype(np.float32))
-            at = at[(at > values.min()) & (at < values.max())]
-            columns.extend([c] * len(at))
-            knots.extend(at.tolist())
-        self.columns_ = np.asarray(columns, dtype=np.int64)
-        self.knots_ = np.asarray(knots, dtype=np.float32)
-        return self
-
-    def transform(self, X: Any) -> npt.NDArray[np.floating[Any]]:
-        """``X`` followed by its hinge columns, in ``X``'s precision (float32 or float64)."""
-        check_is_fitted(self, "knots_")
-        X = validate_data(self, X, dtype=FIT_DTYPES, reset=False)
-        return np.hstack([X, hinges(X, self.columns_, self.knots_)])
-
-
-def logistic_pipeline(C: float, max_iter: int, hinge_columns: Sequence[int] = ()) -> Pipeline:
-    """The shape of every stage: (hinge columns), standardize, then a logistic regression."""
-    hinges = [("hinge", HingeFeatures(columns=list(hinge_columns)))] if hinge_columns else []
-    return Pipeline(
-        [
-            *hinges,
-            ("scale", StandardScaler()),
-            ("logreg", LogisticRegression(C=C, max_iter=max_iter, solver=SOLVER)),
-        ]
-    )
-
-
-def export_logistic(pipeline: Pipeline) -> LogisticParams:
-    scaler: StandardScaler = pipeline.named_steps["scale"]
-    logreg: LogisticRegression = pipeline.named_steps["logreg"]
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    hinge: HingeFeatures | None = pipeline.named_steps.get("hinge")
-    return LogisticParams(
-        mean=scaler.mean_.astype(np.float32),
-        scale=scale.astype(np.float32),
-        coef=logreg.coef_.ravel().astype(np.float32),
-        intercept=float(logreg.intercept_[0]),
-        hinge_columns=np.zeros(0, dtype=np.int64) if hinge is None else hinge.columns_,
-        hinge_knots=np.zeros(0, dtype=np.float32) if hinge is None else hinge.knots_,
-    )
-
-
-# The page-level stage's regularization: ~10,000 page dumps and 25 columns.
-PAGE_C = 1.0
-MISSING_TYPE_LOGIT = -30.0  # a page type absent from the training pages is never predicted
-
-
 def page_type_codes(page_types: Sequence[str]) -> I64:
-    """Each page's index in :data:`declutter.page.PAGE_TYPES`, -1 when unknown."""
+    """Each page's index in :data:`declutter.page.PAGE_TYPES`, :data:`UNKNOWN_PAGE_TYPE` when
+    unknown."""
     index = {t: k for k, t in enumerate(PAGE_TYPES)}
-    return np.array([index.get(t, -1) for t in page_types], dtype=np.int64)
-
-
-def fit_page_stage(x: F32, labels: I64, C: float = PAGE_C, max_iter: int = 300) -> PageTypeParams:
-    """A multinomial logistic regression of page type on page-level features.
-
-    ``x`` is ``(n_pages, k)`` (:func:`declutter.model.page_inputs`), ``labels`` each page's
-    :func:`page_type_codes` (all known). Types without pages get :data:`MISSING_TYPE_LOGIT`.
-    """
-    pipeline = Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("logreg", LogisticRegression(C=C, max_iter=max_iter, solver="lbfgs")),
-        ]
-    )
-    pipeline.fit(x, labels)
-    scaler: StandardScaler = pipeline.named_steps["scale"]
-    logreg: LogisticRegression = pipeline.named_steps["logreg"]
-    k = x.shape[1]
-    coef = np.zeros((k, len(PAGE_TYPES)), dtype=np.float32)
-    intercept = np.full(len(PAGE_TYPES), MISSING_TYPE_LOGIT, dtype=np.float32)
-    classes = logreg.classes_.astype(np.int64)
-    if len(classes) == 2:  # scikit-learn fits one column for two classes: log-odds of the second
-        coef[:, classes[1]] = logreg.coef_[0]
-        intercept[classes] = (0.0, logreg.intercept_[0])
-    else:
-        coef[:, classes] = logreg.coef_.T
-        intercept[classes] = logreg.intercept_
-    return PageTypeParams(
-        mean=scaler.mean_.astype(np.float32),
-        scale=np.where(scaler.scale_ > 0, scaler.scale_, 1.0).astype(np.float32),
-        coef=coef,
-        intercept=intercept,
-    )
-
-
-def page_word_f1(
-    keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]], words: F32, page_rows: I64
-) -> F64:
-    """Per-page F1 of kept words against content words, counting each row's words."""
-    page = row_pages(page_rows)
-    n = len(page_rows) - 1
-    tp = np.bincount(page, weights=words * (keep & (y == 1)), minlength=n)
-    fp = np.bincount(page, weights=words * (keep & (y == 0)), minlength=n)
-    fn = np.bincount(page, weights=words * (~keep & (y == 1)), minlength=n)
-    denom = 2 * tp + fp + fn
-    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1e-9), 1.0)
+    return np.array([index.get(t, UNKNOWN_PAGE_TYPE) for t in page_types], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -545,17 +281,18 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         sample_weight: npt.NDArray[np.floating[Any]] | None = None,
         page_types: npt.NDArray[np.int64] | None = None,
     ) -> DeclutterTrainer:
-        """Fit on the rows of ``features``; ``y`` is 1/0 per row, -1 for rows to ignore.
+        """Fit on the rows of ``features``; ``y`` is :data:`CONTENT` or :data:`CHROME` per row,
+        :data:`UNLABELLED` for rows to ignore.
 
         ``groups`` (one per row) keeps related pages together, in cross-fitting folds and in
         the validation split; ``sample_weight`` (one per row) weighs rows in the fits, by
         default as ``page_weight_power`` and ``word_weight_power`` say; ``page_types`` (one
-        per page, :func:`page_type_codes`, -1 unknown) trains the page-level stage.
+        per page, :func:`page_type_codes`) trains the page-level stage.
         """
         y = np.asarray(y)
         if y.shape != (features.n_rows,):
             raise ValueError("y needs one label per row")
-        labelled = y >= 0
+        labelled = y != UNLABELLED
         if len(np.unique(y[labelled])) < 2:
             raise TrainingDataError("training pages need both content and chrome lines")
         if sample_weight is None:
@@ -589,7 +326,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
                 stages = self._fit_stages(
                     features, lex_cols, words, y, train_rows, weights, types, "held-out "
                 )
-            decode_y, logits = np.where(held_out, y, -1), stages.logit
+            decode_y, logits = np.where(held_out, y, UNLABELLED), stages.logit
         else:
             held_out = np.zeros(len(y), dtype=bool)
             decode_y, logits = y, None
@@ -606,7 +343,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         self.line_, self.contexts_, self.page_ = final.line, final.contexts, final.page
         self.line_logit_, self.logit_ = final.line_logit, final.logit
         # Held-out scores: what the model does on sites it has not seen (empty mask: none).
-        self.validation_ = held_out & (y >= 0)
+        self.validation_ = held_out & (y != UNLABELLED)
         self.validation_logit_ = final.logit if logits is None else logits
         return self
 
@@ -625,7 +362,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         fit_rows: I64,
     ) -> tuple[HashedLexicon, F32]:
         """The lexicon, and every row's lexical columns (cross-fitted for labelled rows)."""
-        labelled = y >= 0
+        labelled = y != UNLABELLED
         # The lexicon measures what words add to a model of the dense features alone.
         shape_only = logistic_pipeline(self.C, self.max_iter)
         with warnings.catch_warnings():
@@ -691,7 +428,7 @@ class DeclutterTrainer(BaseEstimator):  # type: ignore[misc]
         page_of_row = row_pages(features.page_rows)
         fit_pages = np.zeros(len(types), dtype=bool)
         fit_pages[page_of_row[fit_rows]] = True
-        fit_pages &= types >= 0
+        fit_pages &= types != UNKNOWN_PAGE_TYPE
         if len(np.unique(types[fit_pages])) < 2:
             return None, None
         x = page_inputs(line_logit, features, words)
@@ -728,7 +465,9 @@ def choose_decoder(
     """
     page_rows = features.page_rows
     page = row_pages(page_rows)
-    labelled_pages = np.flatnonzero(np.bincount(page, weights=y >= 0, minlength=len(page_rows) - 1))
+    labelled_pages = np.flatnonzero(
+        np.bincount(page, weights=y != UNLABELLED, minlength=len(page_rows) - 1)
+    )
     chosen = labelled_pages
     if len(chosen) > DECODER_PAGES:
         chosen = np.sort(np.random.default_rng(random_state).choice(chosen, DECODER_PAGES, False))
@@ -736,11 +475,11 @@ def choose_decoder(
     page_rows = np.concatenate([[0], np.cumsum(np.diff(page_rows)[chosen])])
     logits, y = logits[rows], y[rows]
     row_words = features.row_words[rows]
-    words = np.where(y >= 0, row_words, 0).astype(np.float32)
+    words = np.where(y != UNLABELLED, row_words, 0).astype(np.float32)
     per_page: dict[tuple[float, float], F64] = {}
     for smoothing in SMOOTHINGS:
         for threshold in THRESHOLDS:
-            keep = decode(logits, page_rows, float(threshold), smoothing)
+            keep = viterbi_decode(logits, page_rows, float(threshold), smoothing)
             per_page[(float(threshold), smoothing)] = page_word_f1(keep, y, words, page_rows)
     scores = {k: float(v.mean()) for k, v in per_page.items()}
     top = max(scores, key=lambda k: scores[k])
@@ -757,13 +496,14 @@ def choose_decoder(
 
 
 def row_labels(features: Features, line_labels: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
-    """A row's label: 1 when at least half its labelled lines are content, -1 if none labelled."""
-    valid = (features.line_rows >= 0) & (line_labels >= 0)
+    """A row's label: :data:`CONTENT` when at least half its labelled lines are content, else
+    :data:`CHROME`; :data:`UNLABELLED` without labelled lines."""
+    valid = (features.line_rows >= 0) & (line_labels != UNLABELLED)
     rows = features.line_rows[valid]
     labelled = np.bincount(rows, minlength=features.n_rows)
-    content = np.bincount(rows, weights=line_labels[valid] == 1, minlength=features.n_rows)
-    out = np.where(content * 2 >= labelled, 1, 0).astype(np.int8)
-    out[labelled == 0] = -1
+    content = np.bincount(rows, weights=line_labels[valid] == CONTENT, minlength=features.n_rows)
+    out = np.where(content * 2 >= labelled, CONTENT, CHROME).astype(np.int8)
+    out[labelled == 0] = UNLABELLED
     return out
 
 
@@ -827,15 +567,6 @@ class TrainingReport:
     seconds: float
 
 
-def _line_prf(
-    keep: npt.NDArray[np.bool_], y: npt.NDArray[np.integer[Any]]
-) -> tuple[float, float, float]:
-    tp = float(np.sum(keep & (y == 1)))
-    fp = float(np.sum(keep & (y == 0)))
-    fn = float(np.sum(~keep & (y == 1)))
-    return prf(tp, fp, fn)
-
-
 def train(
     pages: Sequence[LabelledPage], trainer: DeclutterTrainer | None = None
 ) -> tuple[LineModel, TrainingReport]:
@@ -848,14 +579,14 @@ def train(
         raise TrainingDataError("labels and lines disagree in number")
     y = row_labels(features, line_labels)
     page_groups = np.array([p.group for p in pages])
-    groups = np.repeat(page_groups, np.diff(features.page_rows))
+    groups = page_groups[row_pages(features.page_rows)]
     trainer.fit(features, y, groups, page_types=page_type_codes([p.page_type for p in pages]))
-    labelled = y >= 0
+    labelled = y != UNLABELLED
     held = trainer.validation_
-    keep = decode(
+    keep = viterbi_decode(
         trainer.validation_logit_, features.page_rows, trainer.threshold_, trainer.smoothing_
     )
-    p, r, f1 = _line_prf(keep[held], y[held]) if held.any() else (np.nan, np.nan, np.nan)
+    p, r, f1 = line_prf(keep[held], y[held]) if held.any() else (np.nan, np.nan, np.nan)
     page_f1 = trainer.decode_scores_[(trainer.threshold_, trainer.smoothing_)]
     seconds = time.perf_counter() - start
     metadata = {
@@ -868,7 +599,7 @@ def train(
             "pages": len(pages),
             "lines": len(line_labels),
             "rows": int(labelled.sum()),
-            "content_rows": int((y == 1).sum()),
+            "content_rows": int((y == CONTENT).sum()),
             "groups": len(np.unique(page_groups)),
             "styles": sorted({pg.style for pg in pages if pg.style}),
         },
@@ -887,8 +618,8 @@ def train(
         pages=len(pages),
         lines=len(line_labels),
         rows=int(labelled.sum()),
-        content_rows=int((y == 1).sum()),
-        chrome_rows=int((y == 0).sum()),
+        content_rows=int((y == CONTENT).sum()),
+        chrome_rows=int((y == CHROME).sum()),
         threshold=model.threshold,
         smoothing=model.smoothing,
         validation_rows=int(held.sum()),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from declutter.align import CHROME, CONTENT, NO_WORDS, align_lines
+from declutter.align import CHROME, CONTENT, UNLABELLED, align_lines
 
 WORDS = ["river", "bridge", "council", "tram", "line", "vote", "city", "night", "rain", "plan"]
 
@@ -16,8 +16,8 @@ def test_deleted_lines_are_chrome() -> None:
 
 def test_lines_without_words_are_not_labelled() -> None:
     assert align_lines(["* * *", "", "Text here"], "Text here").labels.tolist() == [
-        NO_WORDS,
-        NO_WORDS,
+        UNLABELLED,
+        UNLABELLED,
         CONTENT,
     ]
 

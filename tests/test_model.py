@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
-from typing import Any
 
 import joblib
 import numpy as np
@@ -10,14 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from declutter.context import LINE_NAMES
 from declutter.errors import ModelError
 from declutter.features import featurize
 from declutter.model import (
-    CONTEXT_OFFSETS,
-    CONTEXT_WINDOWS,
     FORMAT_VERSION,
-    LINE_NAMES,
-    REGION_DISTANCE_CAP,
     LineModel,
     LogisticParams,
     default_model_path,
@@ -27,12 +24,6 @@ from declutter.model import (
 )
 
 PAGE = "Home | News | Sport\n\nThe council met on Tuesday and agreed to extend the line.\nShare\n"
-
-
-def test_no_context_window_that_the_context_offsets_span() -> None:
-    # Such a window's mean is, inside a page, exactly that of the row and those neighbours.
-    offsets = set(CONTEXT_OFFSETS)
-    assert [h for h in CONTEXT_WINDOWS if set(range(-h, h + 1)) - {0} <= offsets] == []
 
 
 def test_save_and_load_round_trip(tiny_model: LineModel, tmp_path: Path) -> None:
@@ -135,26 +126,6 @@ def test_shipped_model_is_small() -> None:
     assert default_model_path().stat().st_size <= 10 * 1024 * 1024
 
 
-def test_main_region_is_the_best_run_per_page() -> None:
-    from declutter.model import main_region
-
-    features = featurize(["a b c\nd e f\ng h\ni j k", "x y\nz w v", ""])
-    z = np.array([-3, 2, 2, -3, 3, -2], dtype=np.float32)
-    inside, distance, share = main_region(z, features)
-    assert inside.tolist() == [False, True, True, False, True, False]
-    assert distance.tolist() == [1, 0, 0, 1, 0, 1]
-    assert share.tolist() == [1.0] * 6
-
-
-def test_main_region_on_a_page_without_content() -> None:
-    from declutter.model import main_region
-
-    features = featurize(["a\nb"])
-    inside, distance, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
-    assert not inside.any()
-    assert (distance == REGION_DISTANCE_CAP).all()
-
-
 def test_decision_over_column_blocks_equals_the_stacked_product() -> None:
     rng = np.random.default_rng(0)
     params = LogisticParams(
@@ -229,56 +200,19 @@ def test_a_page_scores_the_same_alone_and_in_a_batch(
     np.testing.assert_allclose(together, np.concatenate(alone), atol=1e-4)
 
 
-def _topical_by_hand(pages: list[str], z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PageWords.shared and topical() computed row by row, with Python sets."""
-    import re
-
-    p = 1 / (1 + np.exp(-z.astype(np.float64)))
-    shared, used, k = [], [], 0
-    for page in pages:
-        rows = [set(re.findall(r"\w+", line.lower())) for line in page.split("\n")]
-        rows = [r for r in rows if r]
-        probs = p[k : k + len(rows)]
-        k += len(rows)
-        for i, words in enumerate(rows):
-            users = {w: sum(w in r for r in rows) for w in words}
-            weight = {w: np.log1p(len(rows) / users[w]) for w in words}
-            total = sum(weight.values())
-            shared.append(sum(weight[w] for w in words if users[w] > 1) / total)
-            elsewhere = {
-                w: sum(probs[j] for j, r in enumerate(rows) if j != i and w in r) for w in words
-            }
-            used.append(sum(weight[w] * min(elsewhere[w], 1.0) for w in words) / total)
-    return np.array(shared), np.array(used)
+def test_a_model_saved_again_to_the_same_path_is_loaded_again(
+    tiny_model: LineModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    tiny_model.save(tmp_path / "m.joblib")
+    assert load_model("m.joblib").threshold == tiny_model.threshold != 0.25
+    retrained = dataclasses.replace(tiny_model, threshold=0.25)
+    retrained.save(tmp_path / "m.joblib")
+    assert load_model("m.joblib").threshold == 0.25
+    assert load_model(tmp_path / "m.joblib").threshold == 0.25  # the same file, resolved
 
 
-# Short lines of a few words: no line is long enough to be sampled or joined to the next.
-SHORT_PAGE = st.lists(
-    st.lists(st.sampled_from(["river", "bank", "share", "menu", "the", "a", "|"]), max_size=3).map(
-        " ".join
-    ),
-    max_size=10,
-).map("\n".join)
-
-
-@given(st.lists(SHORT_PAGE, min_size=1, max_size=4), st.randoms(use_true_random=False))
-def test_topical_and_shared_words_match_a_row_by_row_count(pages: list[str], rnd: Any) -> None:
-    from declutter.model import page_words, topical
-
-    features = featurize(pages)
-    z = np.array([rnd.uniform(-4, 4) for _ in range(features.n_rows)], dtype=np.float32)
-    words = page_words(features)
-    shared, used = _topical_by_hand(pages, z)
-    np.testing.assert_allclose(words.shared, shared, atol=1e-5)
-    np.testing.assert_allclose(topical(z, words), used, atol=1e-5)
-
-
-def test_topical_counts_words_that_likely_content_shares() -> None:
-    from declutter.model import page_words, topical
-
-    # Row 0 shares "river" with row 1 (content) and nothing else; row 2 shares "share" with
-    # row 3 (chrome); row 3 shares "share" with row 2 (chrome).
-    features = featurize(["river flood\nriver bank\nshare menu\nshare"])
-    z = np.array([0.0, 8.0, -8.0, -8.0], dtype=np.float32)
-    t = topical(z, page_words(features))
-    assert t[0] > 0.4 and t[2] < 0.01 and t[3] < 0.01
+def test_an_unchanged_model_file_is_loaded_once(tiny_model: LineModel, tmp_path: Path) -> None:
+    tiny_model.save(tmp_path / "m.joblib")
+    (tmp_path / "sub").mkdir()
+    assert load_model(tmp_path / "m.joblib") is load_model(tmp_path / "sub" / ".." / "m.joblib")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from declutter.context import main_region, page_inputs, page_words
 from declutter.features import featurize
-from declutter.model import main_region, page_inputs, page_words
 from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams, region_sides
 
 TWO_PAGES = [

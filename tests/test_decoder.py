@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from declutter.decode import decode, logit
+from declutter.decoder import logit, viterbi_decode
 
 
 def rows(*values: float) -> np.ndarray:
@@ -14,32 +14,32 @@ def rows(*values: float) -> np.ndarray:
 
 
 def test_threshold_decodes_rows_independently() -> None:
-    keep = decode(rows(2.0, -0.1, 0.1), np.array([0, 3]), threshold=0.5, smoothing=0.0)
+    keep = viterbi_decode(rows(2.0, -0.1, 0.1), np.array([0, 3]), threshold=0.5, smoothing=0.0)
     assert keep.tolist() == [True, False, True]
 
 
 def test_threshold_is_a_probability() -> None:
     logits = rows(logit(0.3), logit(0.7))
-    assert decode(logits, np.array([0, 2]), 0.5, 0.0).tolist() == [False, True]
-    assert decode(logits, np.array([0, 2]), 0.25, 0.0).tolist() == [True, True]
+    assert viterbi_decode(logits, np.array([0, 2]), 0.5, 0.0).tolist() == [False, True]
+    assert viterbi_decode(logits, np.array([0, 2]), 0.25, 0.0).tolist() == [True, True]
 
 
 def test_smoothing_absorbs_an_isolated_weak_row() -> None:
     logits = rows(3.0, 3.0, -0.5, 3.0, 3.0)
-    assert decode(logits, np.array([0, 5]), 0.5, 0.0).tolist()[2] is False
-    assert decode(logits, np.array([0, 5]), 0.5, 1.0).tolist() == [True] * 5
+    assert viterbi_decode(logits, np.array([0, 5]), 0.5, 0.0).tolist()[2] is False
+    assert viterbi_decode(logits, np.array([0, 5]), 0.5, 1.0).tolist() == [True] * 5
 
 
 def test_smoothing_keeps_strong_evidence() -> None:
     logits = rows(3.0, -6.0, 3.0)
-    assert decode(logits, np.array([0, 3]), 0.5, 1.0).tolist() == [True, False, True]
+    assert viterbi_decode(logits, np.array([0, 3]), 0.5, 1.0).tolist() == [True, False, True]
 
 
 def test_smoothing_does_not_cross_pages() -> None:
     # Alone, page one ends in content and keeps its weak last row; if the next page's strong
     # chrome leaked across the boundary, that row would be dropped.
     logits = rows(3.0, -0.5, -5.0)
-    keep = decode(logits, np.array([0, 2, 3]), 0.5, 2.0)
+    keep = viterbi_decode(logits, np.array([0, 2, 3]), 0.5, 2.0)
     assert keep.tolist() == [True, True, False]
 
 
@@ -72,7 +72,7 @@ def test_smoothing_finds_an_optimal_path(pages: list[list[float]], penalty: floa
 
     logits = np.array([x for page in pages for x in page], dtype=np.float32)
     page_rows = np.concatenate([[0], np.cumsum([len(p) for p in pages])])
-    got = decode(logits, page_rows, 0.5, penalty).tolist()
+    got = viterbi_decode(logits, page_rows, 0.5, penalty).tolist()
     for page, lo in zip(pages, page_rows[:-1].tolist(), strict=True):
         if page:
             gain = [float(np.float32(x)) for x in page]

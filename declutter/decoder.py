@@ -1,11 +1,11 @@
-"""Decide which rows are content from their log-odds: thresholding or a two-state smoother.
+"""Decide which rows are content from their log-odds: a two-state Viterbi decoder.
 
 With ``smoothing == 0`` every row is content when its probability reaches the threshold. With
 ``smoothing > 0`` the decision is the best labelling of each page as runs of content and chrome
 (Viterbi over two states), where each row earns its log-odds above the threshold when labelled
 content and every switch between content and chrome costs ``smoothing``: isolated short rows
 follow their surroundings, so a "Read more" line inside an article goes and a short heading
-between paragraphs stays.
+between paragraphs stays. (Thresholding is that decoder with switches free.)
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def decode(logits: F32, page_rows: I64, threshold: float, smoothing: float) -> BoolArr:
-    """Content decision for every row; pages are ``page_rows[p]:page_rows[p + 1]``."""
+def viterbi_decode(logits: F32, page_rows: I64, threshold: float, smoothing: float) -> BoolArr:
+    """Content decision for every row, shape ``(n_rows,)``; pages are
+    ``page_rows[p]:page_rows[p + 1]``. ``threshold`` is a probability in (0, 1), ``smoothing``
+    the cost in log-odds of switching between content and chrome (0: each row alone)."""
     gain = logits.astype(np.float64) - logit(threshold)
     if smoothing <= 0 or len(gain) == 0:
         return gain >= 0
