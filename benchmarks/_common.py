@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from declutter import corpus  # noqa: E402
+from declutter.align import words  # noqa: E402
 from declutter.lines import body, split_lines  # noqa: E402
 
 DATASETS = Path(os.environ.get("DECLUTTER_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -37,7 +37,6 @@ BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 STYLES = corpus.STYLES
 UNSEEN_STYLES = corpus.UNSEEN_STYLES  # scored, never trained on
 
-_WORD = re.compile(r"\w+")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -263,7 +262,7 @@ def cached_trafilatura(pages: Sequence[TestPage], jobs: int = 2) -> dict[str, st
 
 # --- metrics helpers ------------------------------------------------------------------------------
 def word_string(text: str) -> str:
-    return " " + " ".join(_WORD.findall(text.lower())) + " "
+    return " " + " ".join(words(text)) + " "
 
 
 def snippet_present(snippet: str, output_words: str) -> bool:

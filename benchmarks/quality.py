@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
-from declutter.align import CHROME, CONTENT, align_lines
+from declutter.align import CHROME, CONTENT, WORD_PATTERN, align_lines
 from declutter.cleaner import Cleaner
 from declutter.lines import body, split_lines
 from declutter.metrics import prf, word_scores
@@ -42,7 +41,6 @@ TRAFILATURA = "trafilatura (HTML)"
 # Keeping exactly the lines aligned to the gold text: the best any line-by-line cleaner can do on
 # a dump, short of 1 where a line mixes content and chrome or the alignment misses.
 CEILING = "aligned lines (ceiling)"
-WORD = re.compile(r"\w+")  # words as WCXB's metric counts them
 # Worst pages (issue 15): a page under this word F1 has lost most of its text or kept mostly
 # chrome; the low percentile says how bad the bad tail is, beside the mean.
 FAILED_F1 = 0.5
@@ -204,7 +202,7 @@ def run(args: argparse.Namespace) -> tuple[str, str]:
             for batch in C.chunks(pages, 128):
                 outs = cleaner.process([texts[p.page_id] for p in batch])
                 for page, res in zip(batch, outs, strict=True):
-                    words = np.array([len(WORD.findall(x)) for x in res.lines])
+                    words = np.array([len(WORD_PATTERN.findall(x)) for x in res.lines])
                     results[(name, style)].append(
                         score(page, res.text, res.keep.tolist(), labels[page.page_id], words)
                     )
