@@ -12,7 +12,7 @@ A model is a lexicon and logistic regressions exported from scikit-learn (see
 4. *context* stages, applied in turn, each over :func:`declutter.context.context_features` of
    the previous stage's logits.
 
-Both are stored as plain numpy arrays (scaler statistics, coefficients, intercepts) with
+All are stored as plain numpy arrays (scaler statistics, coefficients, intercepts) with
 metadata, in a joblib file. Cleaning never imports scikit-learn: importing it costs ~2 s, and a
 pipeline step must start in well under a second (issue 4).
 

@@ -1,7 +1,7 @@
 """Row arithmetic within pages: neighbours and window means that never cross a page edge.
 
 The rows of several pages lie end to end; page ``p`` is ``page_rows[p]:page_rows[p + 1]``. The
-featurizer uses these for neighbour features, the model for its context features.
+featurizer uses these for neighbour features, :mod:`declutter.context` for its columns.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def row_pages(page_rows: I64) -> I64:
 
 def page_room(page_rows: I64) -> tuple[I64, I64]:
     """How many rows of its page come before and after each row."""
-    sizes = np.diff(page_rows)
-    i = np.arange(int(page_rows[-1]) if len(page_rows) else 0)
-    before = i - np.repeat(page_rows[:-1], sizes)
-    after = np.repeat(page_rows[1:], sizes) - i - 1
+    page = row_pages(page_rows)
+    i = np.arange(len(page))
+    before = i - page_rows[page]
+    after = page_rows[page + 1] - i - 1
     return before, after
 
 

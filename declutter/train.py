@@ -4,22 +4,25 @@ Training, in order:
 
 1. Featurize every labelled page (:mod:`declutter.features`); a row's label is the majority
    label of its lines.
-2. :class:`HashedLexicon` learns, for every hashed lexical bucket, how much more often its
-   rows are content than a model of the dense features alone predicts (smoothed log-odds).
-   Training rows get *cross-fitted* lexical columns (each fold's from a lexicon fitted on the
-   other folds, folds grouped by site), like scikit-learn's ``TargetEncoder``: the line stage
-   must not learn to trust lexical evidence that is only perfect on its own pages.
-3. The line stage: a :class:`~sklearn.pipeline.Pipeline` of :class:`HingeFeatures`,
-   ``StandardScaler`` and ``LogisticRegression`` over the dense features and the lexical
-   columns.
-4. The context stages: the same pipeline without hinges, over
+2. :class:`~declutter.estimators.HashedLexicon` learns, for every hashed lexical bucket, how
+   much more often its rows are content than a model of the dense features alone predicts
+   (smoothed log-odds). Training rows get *cross-fitted* lexical columns (each fold's from a
+   lexicon fitted on the other folds, folds grouped by site), like scikit-learn's
+   ``TargetEncoder``: the line stage must not learn to trust lexical evidence that is only
+   perfect on its own pages.
+3. The line stage: a :class:`~sklearn.pipeline.Pipeline` of
+   :class:`~declutter.estimators.HingeFeatures`, ``StandardScaler`` and ``LogisticRegression``
+   over the dense features and the lexical columns.
+4. The page-level stage (:mod:`declutter.page`) when pages have types, then the context
+   stages: the same pipeline without hinges, over
    :func:`declutter.context.context_features` of the previous stage's logits,
    :data:`CONTEXT_ROUNDS` times.
 5. The decoder's threshold and smoothing are chosen on held-out sites by mean per-page word
    F1, the benchmark's measure (:func:`choose_decoder`); then the stages are refitted on all.
 
 :meth:`DeclutterTrainer.to_model` exports everything as a numpy-only
-:class:`~declutter.model.LineModel`. This module imports scikit-learn; cleaning never does.
+:class:`~declutter.model.LineModel`. The estimators and their export live in
+:mod:`declutter.estimators`; this module imports scikit-learn; cleaning never does.
 """
 
 from __future__ import annotations
