@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from declutter import _rowkernel
 from declutter.errors import ModelError
 from declutter.features import FEATURE_NAMES, HASH_BITS, LEX_NAMESPACES, Features
-from declutter.page import PAGE_INTERACTIONS, PAGE_TYPES, page_stage_features, region_sides
-from declutter.rows import page_room, row_pages, shifted, window_means
+from declutter.page import PAGE_INTERACTIONS, PAGE_TYPES, page_stage_features
+from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -99,8 +100,8 @@ def page_inputs(line_logit: F32, features: Features, words: PageWords) -> F32:
     """The page-level stage's inputs (:data:`declutter.page.PAGE_STAGE_NAMES`) from the line
     stage's logits, shape ``(n_pages, k)``."""
     z = np.clip(line_logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
-    inside, _, share = main_region(z, features)
-    return page_stage_features(z, features, inside, share, words.shared)
+    region = main_region(z, features)
+    return page_stage_features(z, features, region.inside, region.share, words.shared)
 
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F32:
@@ -115,81 +116,50 @@ def lexical_columns(
     rows: tuple[I64, ...],
     values: tuple[F32, ...],
     n_rows: int,
-    counts: tuple[npt.NDArray[np.floating[Any]], ...] | None = None,
+    counts: tuple[npt.NDArray[np.float64], ...] | None = None,
 ) -> F32:
-    """Per-row lexical features (:data:`LEX_FEATURES`) from each namespace's occurrences.
+    """Per-row lexical features (:data:`LEX_FEATURES`) from each namespace's occurrences,
+    shape ``(n_rows, len(LEX_FEATURES))``.
 
     ``rows[k]`` (ascending) and ``values[k]`` are the row and lexicon log-odds of every
     occurrence in namespace ``k`` of :data:`LEX_NAMESPACES`; ``counts[k]``, when given, says
-    how many occurrences each entry stands for. Rows without occurrences get 0.
+    how many occurrences each entry stands for. Columns: each namespace's mean, and for words
+    also the smallest and largest; rows without occurrences get 0.
     """
     out = np.zeros((n_rows, len(LEX_FEATURES)), dtype=np.float32)
     col = 0
     for k, name in enumerate(LEX_NAMESPACES):
-        r, v = rows[k], values[k]
-        w = None if counts is None else counts[k]
-        count = np.bincount(r, weights=w, minlength=n_rows)
-        total = np.bincount(r, weights=v if w is None else v * w, minlength=n_rows)
-        out[:, col] = np.divide(total, count, out=np.zeros(n_rows), where=count > 0)
-        col += 1
-        if name == "word" and len(r):
-            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            present = r[starts]
-            out[present, col] = np.minimum.reduceat(v, starts)
-            out[present, col + 1] = np.maximum.reduceat(v, starts)
-            col += 2
-        elif name == "word":
-            col += 2
+        weights = None if counts is None else counts[k]
+        words = name == "word"
+        _rowkernel.lexical_columns(rows[k], values[k], weights, words, out, col)
+        col += 3 if words else 1
     return out
 
 
-def main_region(z: F32, features: Features) -> tuple[npt.NDArray[np.bool_], I64, F32]:
-    """The contiguous run of rows with the largest sum of (p - 0.5) * words, per page.
+@dataclass(frozen=True)
+class MainRegion:
+    """Each row's place relative to its page's main region (:func:`main_region`)."""
 
-    Returns whether each row is inside its page's run, its distance in rows to the run (at most
-    :data:`REGION_DISTANCE_CAP`), and the run's share of the page's positive mass. Articles have
-    one such main region; the model learns how much to trust it on other pages.
+    inside: npt.NDArray[np.bool_]  # the row lies in the region
+    log_distance: F32  # log(1 + rows to the region), at most log(1 + REGION_DISTANCE_CAP)
+    share: F32  # the region's share of its page's positive mass (the same on every row)
+
+
+def main_region(z: F32, features: Features) -> MainRegion:
+    """The contiguous run of rows with the largest sum of (p - 0.5) * words, per page (Kadane's
+    maximum subarray; on ties the earliest-ending, then the shortest run).
+
+    Rows are weighed in integer units of 1/:data:`REGION_SCALE` word, so sums are exact. A page
+    whose best run does not sum above 0 has no region: its rows are all at the distance cap.
+    Articles have one such main region; the model learns how much to trust it on other pages.
     """
     n = len(z)
-    n_pages = len(features.page_rows) - 1
-    starts = features.page_rows[:-1]
-    page = row_pages(features.page_rows)
     v = np.rint((sigmoid(z) - 0.5) * features.row_words * REGION_SCALE).astype(np.int64)
-    cs = np.cumsum(v)
-    base = np.concatenate([[0], cs])[starts][page]
-    end_sum = cs - base  # sum of the page's rows up to and including this one
-    start_sum = end_sum - v  # sum before this row
-    # Running minimum of start_sum within each page: shift pages apart so none leaks into the
-    # next (exact in integers).
-    spread = int(np.abs(v).sum()) * 2 + 1
-    offset = np.arange(n_pages, dtype=np.int64)[page] * spread
-    run_min = np.minimum.accumulate(start_sum - offset) + offset
-    gain = end_sum - run_min
-    idx = np.arange(n)
-    inside = np.zeros(n, dtype=bool)
-    distance = np.zeros(n, dtype=np.int64)
+    inside = np.zeros(n, dtype=np.uint8)
+    log_distance = np.zeros(n, dtype=np.float32)
     share = np.zeros(n, dtype=np.float32)
-    nonempty = np.flatnonzero(np.diff(features.page_rows) > 0)
-    if n == 0:
-        return inside, distance, share
-    seg = starts[nonempty]
-    best = np.full(n_pages, -1, dtype=np.int64)
-    best[nonempty] = np.maximum.reduceat(gain, seg)
-    end = np.full(n_pages, -1, dtype=np.int64)
-    end[nonempty] = np.minimum.reduceat(np.where(gain == best[page], idx, n), seg)
-    before_end = np.where(idx <= end[page], start_sum, np.iinfo(np.int64).max)
-    low = np.full(n_pages, 0, dtype=np.int64)
-    low[nonempty] = np.minimum.reduceat(before_end, seg)
-    begin = np.full(n_pages, 0, dtype=np.int64)
-    begin[nonempty] = np.maximum.reduceat(np.where(before_end == low[page], idx, -1), seg)
-    found = best[page] > 0
-    inside = found & (idx >= begin[page]) & (idx <= end[page])
-    away = np.maximum(begin[page] - idx, 0) + np.maximum(idx - end[page], 0)
-    distance = np.where(found, np.minimum(away, REGION_DISTANCE_CAP), REGION_DISTANCE_CAP)
-    positive = np.bincount(page, weights=np.maximum(v, 0), minlength=n_pages)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(positive[page] > 0, best[page] / positive[page], 0.0).astype(np.float32)
-    return inside, distance, share
+    _rowkernel.main_region(v, features.page_rows, REGION_DISTANCE_CAP, inside, log_distance, share)
+    return MainRegion(inside.view(np.bool_), log_distance, share)
 
 
 @dataclass(frozen=True)
@@ -238,13 +208,31 @@ def page_words(features: Features) -> PageWords:
 def topical(z: F32, words: PageWords) -> F32:
     """Per row: the weighted share of its words that likely content elsewhere on its page
     uses too (each word counts up to one other row's probability of content)."""
-    p = sigmoid(z)[words.row]
-    elsewhere = np.bincount(words.group, weights=p)[words.group] - p
-    used = np.bincount(
-        words.row, weights=words.weight * np.minimum(elsewhere, 1.0), minlength=len(z)
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(words.total > 0, used / words.total, 0).astype(np.float32)
+    out = np.zeros(len(z), dtype=np.float32)
+    n_groups = int(words.group[-1]) + 1 if len(words.group) else 0
+    weight = np.asarray(words.weight, dtype=np.float32)
+    total = np.asarray(words.total, dtype=np.float64)
+    _rowkernel.topical(sigmoid(z), words.row, words.group, weight, total, n_groups, out)
+    return out
+
+
+# The columns the row kernel computes in one pass, in its order (see
+# _rowkernel.context_columns): the logit, its neighbours, window means (also the one the
+# repeat columns use), the highest neighbours, where the page's likely content lies, and the
+# page's summary of the logits.
+_WINDOW_HALVES = (*CONTEXT_WINDOWS, REPEAT_WINDOW)
+_ROW_COLUMNS = (
+    "logit",
+    *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
+    *(f"logit~{half}" for half in _WINDOW_HALVES),
+    f"logit_max_before_{MAX_REACH}",
+    f"logit_max_after_{MAX_REACH}",
+    "content_words_before",
+    "content_words_after",
+    "page_mean_logit",
+    "page_share_positive",
+    "logit_minus_page_max",
+)
 
 
 def context_columns(
@@ -260,74 +248,54 @@ def context_columns(
     the page-type probabilities of the page-level stage, shape ``(n_pages, len(PAGE_TYPES))``.
     """
     z = np.clip(logit, -LOGIT_CLIP, LOGIT_CLIP).astype(np.float32)
-    room_before, room_after = page_room(features.page_rows)
-    page = row_pages(features.page_rows)
-    n_pages = len(features.page_rows) - 1
-    cols: dict[str, F32] = {"logit": z}
-    # Every shift once: the offsets and the reach of the max-before/after columns overlap.
-    around = {
-        off: shifted(z, off, room_before, room_after, OUTSIDE_LOGIT)
-        for off in sorted({*CONTEXT_OFFSETS, *range(-MAX_REACH, 0), *range(1, MAX_REACH + 1)})
-    }
-    for off in CONTEXT_OFFSETS:
-        cols[f"logit@{off:+d}"] = around[off]
-    means = window_means(z, {*CONTEXT_WINDOWS, REPEAT_WINDOW}, room_before, room_after)
-    for half in CONTEXT_WINDOWS:
-        cols[f"logit~{half}"] = means[half]
-    before = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
-    after = np.full(len(z), OUTSIDE_LOGIT, dtype=np.float32)
-    for off in range(1, MAX_REACH + 1):
-        np.maximum(before, around[-off], out=before)
-        np.maximum(after, around[off], out=after)
-    cols[f"logit_max_before_{MAX_REACH}"] = before
-    cols[f"logit_max_after_{MAX_REACH}"] = after
-    # Expected content words before and after the row, as shares of the page's expected total.
-    mass = sigmoid(z) * features.row_words
-    cs = np.zeros(len(z) + 1, dtype=np.float64)
-    np.cumsum(mass, out=cs[1:])
-    i = np.arange(len(z))
-    lo, hi = i - room_before, i + room_after + 1
-    total = cs[hi] - cs[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols["content_words_before"] = np.where(total > 0, (cs[i] - cs[lo]) / total, 0).astype(
-            np.float32
-        )
-        cols["content_words_after"] = np.where(total > 0, (cs[hi] - cs[i + 1]) / total, 0).astype(
-            np.float32
-        )
-    counts = np.maximum(np.diff(features.page_rows), 1)
-    page_mean = np.bincount(page, weights=z, minlength=n_pages) / counts
-    page_pos = np.bincount(page, weights=z > 0, minlength=n_pages) / counts
-    page_max = np.full(n_pages, -LOGIT_CLIP, dtype=np.float32)
-    np.maximum.at(page_max, page, z)
-    cols["page_mean_logit"] = page_mean[page].astype(np.float32)
-    cols["page_share_positive"] = page_pos[page].astype(np.float32)
-    cols["logit_minus_page_max"] = z - page_max[page]
-    inside, distance, share = main_region(z, features)
-    cols["in_main_region"] = inside.astype(np.float32)
-    cols["log_rows_to_main_region"] = np.log1p(distance).astype(np.float32)
-    cols["main_region_share"] = share
+    n = len(z)
+    block = np.empty((len(_ROW_COLUMNS), n), dtype=np.float32)
+    _rowkernel.context_columns(
+        z,
+        sigmoid(z) * features.row_words,  # expected content words of each row
+        features.page_rows,
+        np.array(CONTEXT_OFFSETS, dtype=np.int64),
+        np.array(_WINDOW_HALVES, dtype=np.int64),
+        MAX_REACH,
+        OUTSIDE_LOGIT,
+        LOGIT_CLIP,
+        block,
+    )
+    cols = dict(zip(_ROW_COLUMNS, block, strict=True))
+    near = cols.pop(f"logit~{REPEAT_WINDOW}")
+    region = main_region(z, features)
+    cols["in_main_region"] = region.inside.astype(np.float32)
+    cols["log_rows_to_main_region"] = region.log_distance
+    cols["main_region_share"] = region.share
     words = page_words(features) if words is None else words
     cols["topical"] = topical(z, words)
     cols["shared_words"] = words.shared
     for name in CONTEXT_DENSE:
         cols[name] = features.dense[:, _FEATURE_INDEX[name]]
-    near = means[REPEAT_WINDOW]
     for flag in REPEAT_FLAGS:
         cols[f"logit~{REPEAT_WINDOW}*{flag}"] = near * features.dense[:, _FEATURE_INDEX[flag]]
     if page_proba is not None:
-        row_proba = page_proba[page]
+        after = np.empty(n, dtype=np.float32)
+        _rowkernel.after_region(region.inside.view(np.uint8), features.page_rows, after)
         interact = {
             "logit": z,
             "in_main_region": cols["in_main_region"],
-            "after_main_region": region_sides(inside, features.page_rows)[1].astype(np.float32),
+            "after_main_region": after,
             "log_rows_to_main_region": cols["log_rows_to_main_region"],
         }
-        for k, t in enumerate(PAGE_TYPES):
-            cols[f"p_{t}"] = row_proba[:, k]
-        for k, t in enumerate(PAGE_TYPES):
-            for name in PAGE_INTERACTIONS:
-                cols[f"p_{t}*{name}"] = row_proba[:, k] * interact[name]
+        typed = np.empty((len(PAGE_CONTEXT_NAMES), n), dtype=np.float32)
+        _rowkernel.page_type_columns(
+            np.ascontiguousarray(page_proba, dtype=np.float32),
+            features.page_rows,
+            np.stack([interact[name] for name in PAGE_INTERACTIONS]),
+            typed,
+        )
+        # The kernel's order: every type's probability, then each type times each interaction.
+        names = (
+            *(f"p_{t}" for t in PAGE_TYPES),
+            *(f"p_{t}*{name}" for t in PAGE_TYPES for name in PAGE_INTERACTIONS),
+        )
+        cols.update(zip(names, typed, strict=True))
     return cols
 
 

@@ -15,6 +15,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from declutter import _rowkernel
+
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 BoolArr = npt.NDArray[np.bool_]
@@ -36,42 +38,14 @@ def viterbi_decode(logits: F32, page_rows: I64, threshold: float, smoothing: flo
 
 
 def _viterbi(gain: npt.NDArray[np.float64], page_rows: I64, penalty: float) -> BoolArr:
-    """Best two-state labelling of every page, all pages at once.
+    """Best two-state labelling of every page (Viterbi, 1967), one pass over the rows.
 
     With ``d[t]`` the score of "content at row t" minus that of "chrome at row t" on the best
-    paths so far, Viterbi's forward pass is ``d[t] = clip(d[t-1], -penalty, penalty) + gain[t]``
-    and ``d = gain`` on a page's first row (a page may start either way at no cost). Each step
-    is a clamped shift ``x -> min(max(x + a, lo), hi)``, and clamped shifts compose into
-    clamped shifts, so the pass is a prefix scan: log2(n) vectorized doublings instead of a
-    Python loop over rows.
-
-    The backward pass is as simple: where ``|d[t]| > penalty`` row t's state is fixed (content
-    if ``d[t] > 0``) whatever follows; elsewhere it copies the next row's state. A page's last
-    row ends the path (content if ``d > 0``). So every row takes the state of the nearest such
-    anchor at or after it.
+    paths so far, the forward pass is ``d[t] = clip(d[t-1], -penalty, penalty) + gain[t]``
+    and ``d = gain`` on a page's first row (a page may start either way at no cost). Backwards,
+    where ``|d[t]| > penalty`` row t's state is fixed (content if ``d[t] > 0``) whatever
+    follows; elsewhere it copies the next row's state. A page's last row ends the path.
     """
-    n = len(gain)
-    shift = gain.copy()
-    lo = gain - penalty
-    hi = gain + penalty
-    first = page_rows[:-1][np.diff(page_rows) > 0]
-    lo[first] = hi[first] = gain[first]  # constant: nothing carries over from the page before
-    # A page's first row is constant, so compositions never need to reach past the longest page.
-    longest = int(np.diff(page_rows).max(initial=0))
-    step = 1
-    while step < longest:
-        # Compose each row's function after the one `step` rows earlier.
-        a2, l2, h2 = shift[step:], lo[step:], hi[step:]
-        new_lo = np.clip(lo[:-step] + a2, l2, h2)
-        new_hi = np.clip(hi[:-step] + a2, l2, h2)
-        shift[step:] = shift[:-step] + a2
-        lo[step:] = new_lo
-        hi[step:] = new_hi
-        step *= 2
-    d = np.clip(shift, lo, hi)  # the composed function of any starting value
-    last = page_rows[1:][np.diff(page_rows) > 0] - 1
-    anchor = np.abs(d) > penalty
-    anchor[last] = True
-    # The nearest anchor at or after each row, by a running minimum from the end.
-    nearest = np.minimum.accumulate(np.where(anchor, np.arange(n), n)[::-1])[::-1]
-    return np.asarray((d > 0)[nearest], dtype=bool)
+    keep = np.zeros(len(gain), dtype=np.uint8)
+    _rowkernel.viterbi(np.ascontiguousarray(gain), page_rows, penalty, keep)
+    return keep.view(np.bool_)

@@ -162,9 +162,9 @@ def _encode(X: sp.csr_matrix, log_odds: F32) -> F32:
     masks = [ns == k for k in range(len(LEX_NAMESPACES))]
     return lexical_columns(
         tuple(coo.row[m].astype(np.int64) for m in masks),
-        tuple(log_odds[coo.col[m]] for m in masks),
+        tuple(log_odds[coo.col[m]].astype(np.float32) for m in masks),
         int(X.shape[0]),
-        tuple(coo.data[m] for m in masks),
+        tuple(coo.data[m].astype(np.float64) for m in masks),
     )
 
 

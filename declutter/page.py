@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from declutter import _rowkernel
 from declutter.features import FEATURE_NAMES, Features
-from declutter.rows import row_pages
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -52,6 +52,8 @@ _PAGE_MEANS = (
     "starts_bullet",
     "blank_before",
 )
+_ROW_MEANS = ("log_units", "ends_terminal", "ui_density")  # dense features averaged per row
+# In the row kernel's order (_rowkernel.page_stage_features).
 PAGE_STAGE_NAMES: tuple[str, ...] = (
     "mean_logit",
     "share_positive",
@@ -64,7 +66,7 @@ PAGE_STAGE_NAMES: tuple[str, ...] = (
     "log_positive_runs_per_100_rows",
     "mean_shared_words",
     *(f"mean_{name}" for name in _PAGE_MEANS),
-    *(f"row_mean_{name}" for name in ("log_units", "ends_terminal", "ui_density")),
+    *(f"row_mean_{name}" for name in _ROW_MEANS),
 )
 
 
@@ -80,65 +82,24 @@ def page_stage_features(
     ``z`` are the rows' line-stage logits; ``inside`` and ``region_share`` the main region of
     :func:`declutter.context.main_region` on them; ``shared_words`` the rows' share of words
     other rows use (:class:`declutter.context.PageWords`). Pages without rows get zeros.
+    Means weighted by words weigh each row by its words; "mass" is a row's probability of
+    content times its words.
     """
-    page_rows = features.page_rows
-    n_pages = len(page_rows) - 1
-    counts = np.diff(page_rows)
-    page = row_pages(page_rows)
-    rows = np.maximum(counts, 1).astype(np.float64)
-    words = features.row_words.astype(np.float64)
-    page_words = np.maximum(np.bincount(page, weights=words, minlength=n_pages), 1e-9)
-
-    def row_mean(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        return np.bincount(page, weights=np.asarray(x, dtype=np.float64), minlength=n_pages) / rows
-
-    def word_mean(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        weighted = np.asarray(x, dtype=np.float64) * words
-        return np.bincount(page, weights=weighted, minlength=n_pages) / page_words
-
-    positive = z > 0
-    p = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
-    mass = p * words
-    total_mass = np.maximum(np.bincount(page, weights=mass, minlength=n_pages), 1e-9)
-    before, after = region_sides(inside, page_rows)
-    run_starts = positive & ~np.r_[False, positive[:-1]]
-    run_starts[page_rows[:-1][counts > 0]] = positive[page_rows[:-1][counts > 0]]
-    cols = [
-        row_mean(z),
-        row_mean(positive),
-        word_mean(positive),
-        np.bincount(page, weights=region_share, minlength=n_pages) / rows,
-        row_mean(inside),
-        word_mean(inside),
-        np.bincount(page, weights=mass * before, minlength=n_pages) / total_mass,
-        np.bincount(page, weights=mass * after, minlength=n_pages) / total_mass,
-        np.log1p(100 * np.bincount(page, weights=run_starts, minlength=n_pages) / rows),
-        word_mean(shared_words),
-    ]
-    cols += [word_mean(features.dense[:, _INDEX[name]]) for name in _PAGE_MEANS]
-    cols += [
-        row_mean(features.dense[:, _INDEX[name]])
-        for name in ("log_units", "ends_terminal", "ui_density")
-    ]
-    out = np.stack(cols, axis=1).astype(np.float32)
-    out[counts == 0] = 0
+    out = np.empty((len(features.page_rows) - 1, len(PAGE_STAGE_NAMES)), dtype=np.float32)
+    dense = features.dense
+    _rowkernel.page_stage_features(
+        z,
+        1.0 / (1.0 + np.exp(-z.astype(np.float64))),
+        features.row_words,
+        np.ascontiguousarray(inside).view(np.uint8),
+        region_share,
+        shared_words,
+        np.stack([dense[:, _INDEX[name]] for name in _PAGE_MEANS]),
+        np.stack([dense[:, _INDEX[name]] for name in _ROW_MEANS]),
+        features.page_rows,
+        out,
+    )
     return out
-
-
-def region_sides(inside: BoolArr, page_rows: I64) -> tuple[BoolArr, BoolArr]:
-    """Rows before the first and after the last row of their page's main region (``inside``);
-    none on a page without one."""
-    n_pages = len(page_rows) - 1
-    page = row_pages(page_rows)
-    idx = np.arange(len(inside))
-    first_inside = np.full(n_pages, len(inside), dtype=np.int64)
-    last_inside = np.full(n_pages, -1, dtype=np.int64)
-    np.minimum.at(first_inside, page[inside], idx[inside])
-    np.maximum.at(last_inside, page[inside], idx[inside])
-    has_region = (last_inside >= 0)[page]
-    before = has_region & (idx < first_inside[page])
-    after = has_region & (idx > last_inside[page])
-    return np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
 
 
 @dataclass(frozen=True)

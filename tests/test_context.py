@@ -31,17 +31,17 @@ def test_no_context_window_that_the_context_offsets_span() -> None:
 def test_main_region_is_the_best_run_per_page() -> None:
     features = featurize(["a b c\nd e f\ng h\ni j k", "x y\nz w v", ""])
     z = np.array([-3, 2, 2, -3, 3, -2], dtype=np.float32)
-    inside, distance, share = main_region(z, features)
-    assert inside.tolist() == [False, True, True, False, True, False]
-    assert distance.tolist() == [1, 0, 0, 1, 0, 1]
-    assert share.tolist() == [1.0] * 6
+    region = main_region(z, features)
+    assert region.inside.tolist() == [False, True, True, False, True, False]
+    assert region.log_distance.tolist() == np.log1p([1, 0, 0, 1, 0, 1]).astype(np.float32).tolist()
+    assert region.share.tolist() == [1.0] * 6
 
 
 def test_main_region_on_a_page_without_content() -> None:
     features = featurize(["a\nb"])
-    inside, distance, _ = main_region(np.array([-2, -2], dtype=np.float32), features)
-    assert not inside.any()
-    assert (distance == REGION_DISTANCE_CAP).all()
+    region = main_region(np.array([-2, -2], dtype=np.float32), features)
+    assert not region.inside.any()
+    assert (region.log_distance == np.float32(np.log1p(REGION_DISTANCE_CAP))).all()
 
 
 def _topical_by_hand(pages: list[str], z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

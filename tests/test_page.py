@@ -4,7 +4,7 @@ import numpy as np
 
 from declutter.context import main_region, page_inputs, page_words
 from declutter.features import featurize
-from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams, region_sides
+from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams, page_stage_features
 
 TWO_PAGES = [
     "Home\nNews\n\nThe council met on Tuesday and agreed to extend the line.\n"
@@ -45,19 +45,24 @@ def test_page_inputs_of_a_page_do_not_depend_on_its_batch() -> None:
     np.testing.assert_allclose(together[0], alone[0], rtol=1e-5)
 
 
-def test_rows_after_the_main_region() -> None:
+def test_positive_mass_before_and_after_the_main_region() -> None:
     features = featurize(["Menu\n" + "A sentence with several words in it.\n" * 3 + "Footer\n"])
     z = np.array([-3, 3, 3, 3, -3], dtype=np.float32)
-    inside, _, _ = main_region(z, features)
-    before, after = region_sides(inside, features.page_rows)
-    assert after.tolist() == [False] * 4 + [True]
-    assert before.tolist() == [True] + [False] * 4
+    region = main_region(z, features)
+    assert region.inside.tolist() == [False, True, True, True, False]
+    x = page_stage_features(z, features, region.inside, region.share, np.zeros(5, np.float32))
+    mass = 1 / (1 + np.exp(-z.astype(np.float64))) * features.row_words
+    col = {name: x[0, k] for k, name in enumerate(PAGE_STAGE_NAMES)}
+    assert col["positive_mass_before_region"] == np.float32(mass[0] / mass.sum())
+    assert col["positive_mass_after_region"] == np.float32(mass[4] / mass.sum())
 
 
-def test_a_page_without_a_main_region_has_nothing_after_it() -> None:
+def test_a_page_without_a_main_region_has_no_mass_around_it() -> None:
     features = featurize(["Menu\nLog in\n"])
-    inside = np.zeros(2, dtype=bool)
-    assert not any(side.any() for side in region_sides(inside, features.page_rows))
+    z = np.array([-3, -3], dtype=np.float32)
+    x = page_stage_features(z, features, np.zeros(2, bool), np.zeros(2, np.float32), z * 0)
+    col = {name: x[0, k] for k, name in enumerate(PAGE_STAGE_NAMES)}
+    assert col["positive_mass_before_region"] == col["positive_mass_after_region"] == 0
 
 
 def test_page_type_probabilities_sum_to_one() -> None:
