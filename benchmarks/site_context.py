@@ -1,254 +1,148 @@
-"""Site context, measured: does "how many of this site's other pages have this line" help?
+"""Site context, measured: ``declutter clean --site-context`` against each page cleaned alone.
 
-    python benchmarks/site_context.py [--corpus .cache/corpus]   # ~3 min
+    python benchmarks/site_context.py [--corpus .cache/corpus] [--model MODEL]   # ~3 min
 
-An experiment, not a shipped feature: the shipped model is left as it is. On top of its logit
-for each row, a small logistic stage takes what the site's *other* pages share with the row:
+With site context the cleaner reads, for each line, the share of the site's *other* pages in
+the batch holding an equal line (and the same with digits masked), and the model's site stage
+moves the line's log-odds by it (:mod:`declutter.site`). This script measures it on:
 
-- ``share_exact``: the share of the site's other pages holding a line equal to one of the
-  row's lines (whitespace collapsed, lower-cased);
-- ``share_masked``: the same with every digit masked (dates, counts, prices vary);
-- ``any_exact``: whether any other page holds it.
+- WCXB test pages whose site has other pages: pages come from the labelled corpus
+  ``declutter corpus`` builds (html-text dumps; the site is the corpus' ``group``, the page's
+  registered host); a test page's batch is its site's other pages from dev and test, their text
+  only, never their gold, a page repeated byte for byte counted once. Test pages that are byte
+  for byte dev pages are left out (the model was trained on them).
+- a 30-page site written here, whose footer is a grammatical sentence on every page and whose
+  one page quotes, on a line of its own and as content, a sentence of another page's body.
 
-Pages come from the labelled corpus ``declutter corpus`` builds (html-text dumps of WCXB; the
-site is the corpus' ``group``, the page's registered host). The stage is fitted on the rows of
-WCXB dev pages whose site has other dev pages (their text only), and evaluated on the WCXB test
-pages whose site has other pages in dev or test: the batch is those other pages' text, never
-their gold. Rows are decoded as ``declutter clean`` decodes them (the model's threshold and
-smoothing); the figures are mean word F1 against the gold, by page type, with and without the
-stage, and the paired difference with its standard error. A page with no other page of its
-site gets no stage (and so exactly today's output).
+The model is ``--model`` (its site stage), or by default the shipped model; a model without a
+site stage gets one fitted here exactly as ``declutter train`` fits it
+(:func:`declutter.site_fit.fit_site_stage`) on the WCXB dev pages of the corpus, all styles.
+Figures: mean word F1 against the gold, by page type, alone and with site context, and the
+paired difference with its standard error; the time of the counting pass against cleaning.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
-import re
 import sys
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
-from declutter.cleaner import Cleaner, _fill_unscored, _keep_line_ends_apart
+from declutter.cleaner import Cleaner
 from declutter.data import LabelledPage, read_jsonl
-from declutter.decoder import viterbi_decode
-from declutter.features import Features, featurize
-from declutter.lines import body, split_lines
 from declutter.metrics import word_scores
+from declutter.model import LineModel, load_model
+from declutter.site import SITE_FEATURES, SiteIndex
 
 STYLE = "html-text"
 DEFAULT_CORPUS = C.ROOT / ".cache" / "corpus"
-_DIGIT = re.compile(r"\d")
-F32 = npt.NDArray[np.float32]
-FEATURES = ("logit", "share_exact", "share_masked", "any_exact", "logit x share_exact")
-OFFSET_COLUMNS = [1, 2, 3]  # the site columns the offset stage adds to the shipped logit
 
 
-def line_keys(line: str) -> tuple[str, str]:
-    """A line's exact and digits-masked keys (whitespace collapsed, lower-cased)."""
-    exact = " ".join(body(line).split()).lower()
-    return exact, _DIGIT.sub("0", exact)
+def with_site_stage(model: LineModel, dev: list[LabelledPage]) -> tuple[LineModel, str]:
+    """The model, with a site stage fitted on ``dev`` when it has none; and how it got it."""
+    if model.site is not None:
+        return model, "the model's own site stage"
+    from declutter.site_fit import fit_site_stage
 
-
-class SiteCounts:
-    """In how many pages of a site each line key occurs (each page counted once per key).
-
-    The experiment keeps exact counts (a site here has at most a few dozen pages); a crawl
-    would cap each site's table or use a count-min sketch, counts being all the stage needs.
-    """
-
-    def __init__(self) -> None:
-        self.pages = 0
-        self.exact: Counter[str] = Counter()
-        self.masked: Counter[str] = Counter()
-        self.texts: set[int] = set()
-
-    def add(self, text: str) -> None:
-        """Count a page's lines; a page whose text was already counted counts once (the same
-        page fetched twice is not another page of the site)."""
-        if hash(text) in self.texts:
-            return
-        self.texts.add(hash(text))
-        keys = [line_keys(line) for line in split_lines(text)]
-        self.pages += 1
-        self.exact.update({k for k, _ in keys if k})
-        self.masked.update({m for _, m in keys if m})
-
-    def shares(self, text: str, counted: bool) -> tuple[F32, F32]:
-        """Per line of ``text``: the share of the site's *other* pages holding it (exact,
-        masked). ``counted``: ``text`` was added to these counts itself (subtracted)."""
-        others = self.pages - (1 if counted else 0)
-        lines = split_lines(text)
-        exact = np.zeros(len(lines), np.float32)
-        masked = np.zeros(len(lines), np.float32)
-        if others <= 0:
-            return exact, masked
-        own = 1 if counted else 0  # the page's own keys were counted once each
-        for i, line in enumerate(lines):
-            k, m = line_keys(line)
-            if k:
-                exact[i] = (self.exact[k] - own) / others
-                masked[i] = (self.masked[m] - own) / others
-        return exact, masked
-
-
-def row_max(values: F32, line_rows: npt.NDArray[np.int64], n_rows: int) -> F32:
-    """Per row, the largest value among its lines."""
-    out = np.zeros(n_rows, np.float32)
-    scored = line_rows >= 0
-    np.maximum.at(out, line_rows[scored], values[scored])
-    return out
-
-
-def fit_offset(site: F32, z: F32, y: npt.NDArray[np.int8], weight: F32) -> npt.NDArray[np.float64]:
-    """Weights ``w`` of a logistic model ``z + site @ w`` (the shipped logit as a fixed offset,
-    no intercept): a row no other page shares keeps its logit, so its decision is unchanged."""
-    from scipy.optimize import minimize
-
-    t = y.astype(np.float64)
-    sw = weight.astype(np.float64) / weight.sum()
-
-    def loss(w: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
-        u = z + site @ w
-        p = 1.0 / (1.0 + np.exp(-u))
-        value = float(np.sum(sw * (np.logaddexp(0.0, u) - t * u)))
-        return value, site.T @ (sw * (p - t))
-
-    return np.asarray(minimize(loss, np.zeros(site.shape[1]), jac=True, method="L-BFGS-B").x)
-
-
-def stage_columns(z: F32, exact: F32, masked: F32) -> F32:
-    return np.column_stack([z, exact, masked, (exact > 0).astype(np.float32), z * exact]).astype(
-        np.float32
+    stage, summary = fit_site_stage(model, dev)
+    if stage is None:
+        raise SystemExit("no site of the dev pages has two pages: nothing to fit")
+    how = (
+        f"a site stage fitted here on the model as `declutter train` fits it: {summary['rows']} "
+        f"rows of {summary['pages']} WCXB dev pages in {summary['sites']} (site, dump style) "
+        "batches of two pages or more"
     )
+    return dataclasses.replace(model, site=stage), how
 
 
-def page_rows_features(
-    cleaner: Cleaner, page: LabelledPage, shares: tuple[F32, F32]
-) -> tuple[F32, F32, Features]:
-    """The page's row logits from the shipped model, its stage columns, and its features."""
-    features = featurize([page.text])
-    z = cleaner.model.logits(features)
-    exact = row_max(shares[0], features.line_rows, features.n_rows)
-    masked = row_max(shares[1], features.line_rows, features.n_rows)
-    return z, stage_columns(z, exact, masked), features
-
-
-def clean_with_logits(cleaner: Cleaner, text: str, f: Features, z: F32) -> str:
-    """What ``Cleaner.process`` writes for one page, from the given row logits."""
-    keep_rows = viterbi_decode(z, f.page_rows, cleaner.threshold, cleaner.smoothing)
-    rows = f.line_rows
-    scored = rows >= 0
-    keep = np.zeros(len(rows), dtype=bool)
-    keep[scored] = keep_rows[rows[scored]]
-    keep = _fill_unscored(keep, scored, f.line_blank, f.page_lines)
-    lines = split_lines(text)
-    if "\r" in text:
-        _keep_line_ends_apart(lines, keep)
-    return "".join(line for line, k in zip(lines, keep.tolist(), strict=True) if k)
-
-
-def load(corpus: Path, name: str) -> list[LabelledPage]:
-    pages = [p for p in read_jsonl(corpus / name) if p.style == STYLE]
-    return pages
+def paired_row(name: str, pairs: np.ndarray) -> str:
+    diff = pairs[:, 1] - pairs[:, 0]
+    se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+    return (
+        f"| {name} | {len(pairs)} | {pairs[:, 0].mean():.3f} | {pairs[:, 1].mean():.3f} "
+        f"| {diff.mean():+.4f} ({se:.4f}) | {int((diff > 0).sum())} / {int((diff < 0).sum())} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD)
     args = parser.parse_args(argv)
-    from declutter.train import row_labels
 
-    dev = load(args.corpus, "train/wcxb-dev.jsonl.gz")
-    test = load(args.corpus, "test/wcxb-test.jsonl.gz")
-    cleaner = Cleaner()
-    # Training: dev pages whose site has other dev pages; counts from dev text only.
-    dev_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
-    for page in dev:
-        dev_sites[page.group].add(page.text)
-    xs, ys, ws = [], [], []
-    n_fit_pages = 0
-    for page in dev:
-        site = dev_sites[page.group]
-        if site.pages < 2:
-            continue
-        n_fit_pages += 1
-        z, x, features = page_rows_features(cleaner, page, site.shares(page.text, counted=True))
-        y = row_labels(features, page.labels)
-        xs.append(x[y >= 0])
-        ys.append(y[y >= 0])
-        ws.append(features.row_words[y >= 0])
-    X, Y, W = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
-    stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, Y)
-    offset_w = fit_offset(X[:, OFFSET_COLUMNS], X[:, 0], Y, W)
-    # Evaluation: test pages whose site has other pages in dev or test (their text only).
-    all_sites: dict[str, SiteCounts] = defaultdict(SiteCounts)
-    for page in [*dev, *test]:
-        all_sites[page.group].add(page.text)
-    by_type: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    same = 0
-    dev_texts = {page.text for page in dev}
-    in_dev = sum(page.text in dev_texts for page in test)
+    dev_all = list(read_jsonl(args.corpus / "train/wcxb-dev.jsonl.gz"))
+    test = [p for p in read_jsonl(args.corpus / "test/wcxb-test.jsonl.gz") if p.style == STYLE]
+    model, how = with_site_stage(load_model(args.model), dev_all)
+    dev = [p for p in dev_all if p.style == STYLE]
+    cleaner = Cleaner(model)
+
+    # The batch: every dev and test page's text, by site; a page's shares leave itself out.
+    index = SiteIndex.of_pages((p.group, p.text) for p in [*dev, *test])
+    dev_texts = {p.text for p in dev}
+    in_dev = sum(p.text in dev_texts for p in test)
+    seen: set[str] = set()
+    evaluated = []
     for page in test:
-        site = all_sites[page.group]
-        if site.pages < 2 or page.text in dev_texts:
+        counts = index.sites[page.group]
+        if page.text in dev_texts or page.text in seen or counts.pages < 2:
             continue
-        z, x, features = page_rows_features(cleaner, page, site.shares(page.text, counted=True))
-        base = clean_with_logits(cleaner, page.text, features, z)
-        same += base == cleaner.clean(page.text)
-        new_z = stage.decision_function(x).astype(np.float32)
-        with_site = clean_with_logits(cleaner, page.text, features, new_z)
-        offset_z = (z + x[:, OFFSET_COLUMNS] @ offset_w).astype(np.float32)
-        with_offset = clean_with_logits(cleaner, page.text, features, offset_z)
-        scores = (
-            word_scores(base, page.gold).f1,
-            word_scores(with_site, page.gold).f1,
-            word_scores(with_offset, page.gold).f1,
-        )
-        by_type[page.page_type or "unknown"].append(scores)
-        by_type["all"].append(scores)
-    n_eval = len(by_type["all"])
-    assert same == n_eval, "the experiment's decoding must equal declutter clean's"
+        seen.add(page.text)
+        evaluated.append(page)
+    texts = [p.text for p in evaluated]
+    start = time.perf_counter()
+    alone = cleaner.clean_many(texts)
+    t_alone = time.perf_counter() - start
+    start = time.perf_counter()
+    timed = SiteIndex.of_pages((p.group, p.text) for p in [*dev, *test])
+    t_count = time.perf_counter() - start
+    site_cleaner = Cleaner(model, site_index=timed)
+    start = time.perf_counter()
+    with_site = [r.text for r in site_cleaner.process(texts, [p.group for p in evaluated])]
+    t_site = time.perf_counter() - start
+    by_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for page, a, s in zip(evaluated, alone, with_site, strict=True):
+        pair = (word_scores(a, page.gold).f1, word_scores(s, page.gold).f1)
+        by_type[page.page_type or "unknown"].append(pair)
+        by_type["all"].append(pair)
+    n_pages = len(dev) + len(test)
+    coef = ", ".join(
+        f"{name} {w:+.2f}"
+        for name, w in zip(SITE_FEATURES, model.site.coef, strict=True)  # type: ignore[union-attr]
+    )
     lines = [
-        f"Measured {C.environment()}. The stage was fitted on {len(Y)} rows of {n_fit_pages} "
-        f"WCXB dev pages ({STYLE} dumps) whose site has other dev pages, and evaluated on the "
-        f"{n_eval} WCXB test pages whose site has other pages in dev or test. {in_dev} of WCXB's "
-        f"{len(test)} test pages are byte for byte dev pages (the same URL and HTML under the "
-        "same file name in both splits): they are left out of the evaluation, and a page is "
-        "counted once in its site however often it occurs. Without the stage "
-        "the output is exactly `declutter clean`'s (checked page by page). Coefficients: "
-        + ", ".join(
-            f"{name} {coef:+.2f}" for name, coef in zip(FEATURES, stage.coef_[0], strict=True)
-        )
-        + f", intercept {stage.intercept_[0]:+.2f} (the free stage); the offset stage adds "
-        + ", ".join(
-            f"{FEATURES[c]} {w:+.2f}" for c, w in zip(OFFSET_COLUMNS, offset_w, strict=True)
-        )
-        + " to the shipped logit (rows weighted by their words, no intercept).",
+        f"Measured {C.environment()}. Model: {args.model or 'the shipped model'}, with {how}; "
+        f"site stage weights {coef} (added to the line's log-odds; no intercept). "
+        f"Evaluated on the {len(evaluated)} WCXB test pages ({STYLE} dumps) whose site has "
+        f"other pages in dev or test, each cleaned with its site's other pages as the batch "
+        f"(text only). {in_dev} of WCXB's {len(test)} test pages are byte for byte dev pages "
+        "(the same URL and HTML in both splits): they are left out, and a page is counted once "
+        "in its site however often it occurs. Without site context the output is "
+        "`declutter clean`'s.",
         "",
-        "| page type | pages | word F1 alone | free stage | difference (SE) | offset stage "
-        "| difference (SE) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| page type | pages | word F1 alone | with site context | difference (SE) "
+        "| pages better / worse |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name in ["all", *sorted(k for k in by_type if k != "all")]:
-        pairs = np.array(by_type[name])
-        cells = [f"{name}", f"{len(pairs)}", f"{pairs[:, 0].mean():.3f}"]
-        for k in (1, 2):
-            diff = pairs[:, k] - pairs[:, 0]
-            se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
-            cells += [f"{pairs[:, k].mean():.3f}", f"{diff.mean():+.4f} ({se:.4f})"]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", *synthetic_table(cleaner, stage, offset_w)]
-    C.replace_section(args.out, "site-context", "\n".join(lines), "Site context (experiment)")
+        lines.append(paired_row(name, np.array(by_type[name])))
+    lines += [
+        "",
+        f"Time, one process: the counting pass over all {n_pages} dev and test pages "
+        f"{t_count:.2f} s; cleaning the {len(evaluated)} evaluated pages alone {t_alone:.2f} s, "
+        f"with site context {t_site:.2f} s.",
+        "",
+        *synthetic_table(model),
+    ]
+    C.replace_section(args.out, "site-context", "\n".join(lines), "Site context")
     return 0
 
 
@@ -296,57 +190,28 @@ def synthetic_site(seed: int = 7) -> list[tuple[str, str]]:
     return pages
 
 
-def synthetic_table(
-    cleaner: Cleaner, stage: LogisticRegression, offset_w: npt.NDArray[np.float64]
-) -> list[str]:
+def synthetic_table(model: LineModel) -> list[str]:
     """Word F1 on the written site, alone and with site context; is the quote kept?"""
     pages = synthetic_site()
-    site = SiteCounts()
-    for text, _ in pages:
-        site.add(text)
-    scores = []
-    quote_kept = []
+    texts = [text for text, _ in pages]
+    cleaner = Cleaner(model)
+    outs = [cleaner.clean_many(texts), cleaner.clean_site(texts)]
     quoted = pages[QUOTED_PAGE][1].split("\n\n")[1].split(". ")[0] + "."
-    footer_kept = []
-    for text, gold in pages:
-        page = LabelledPage("synthetic", text, np.zeros(0, np.int8), "synthetic")
-        z, x, features = page_rows_features(cleaner, page, site.shares(text, counted=True))
-        outs = [
-            clean_with_logits(cleaner, text, features, z),
-            clean_with_logits(
-                cleaner, text, features, stage.decision_function(x).astype(np.float32)
-            ),
-            clean_with_logits(
-                cleaner, text, features, (z + x[:, OFFSET_COLUMNS] @ offset_w).astype(np.float32)
-            ),
-        ]
-        scores.append([word_scores(o, gold).f1 for o in outs])
-        footer_kept.append([FOOTER in o for o in outs])
-        if text is pages[QUOTING_PAGE][0]:
-            quote_kept = [f"{quoted}\n" in o for o in outs]
-    mean = np.array(scores).mean(axis=0)
-    kept = np.array(footer_kept).sum(axis=0)
+    f1 = [np.mean([word_scores(o, gold).f1 for o, (_, gold) in zip(out, pages, strict=True)])
+          for out in outs]  # fmt: skip
+    footer = [sum(FOOTER in o for o in out) for out in outs]
+    quote = ["yes" if f"{quoted}\n" in out[QUOTING_PAGE] else "no" for out in outs]
     return [
         f"A {SYNTHETIC_PAGES}-page site written for this benchmark (its footer a grammatical "
         "sentence on every page; one page quotes a sentence of another page's body on a line "
-        "of its own, as content):",
+        "of its own, as content), cleaned with `Cleaner.clean_site`:",
         "",
-        "| | alone | free stage | offset stage |",
-        "| --- | --- | --- | --- |",
-        f"| mean word F1 | {mean[0]:.3f} | {mean[1]:.3f} | {mean[2]:.3f} |",
-        f"| pages keeping the footer sentence | {kept[0]} | {kept[1]} | {kept[2]} |",
-        "| the quoted sentence kept | "
-        + " | ".join("yes" if q else "no" for q in quote_kept)
-        + " |",
+        "| | alone | with site context |",
+        "| --- | --- | --- |",
+        f"| mean word F1 | {f1[0]:.3f} | {f1[1]:.3f} |",
+        f"| pages keeping the footer sentence | {footer[0]} | {footer[1]} |",
+        f"| the quoted sentence kept | {quote[0]} | {quote[1]} |",
     ]
-
-
-def shares_for(texts: Sequence[str], index: int) -> tuple[F32, F32]:
-    """The shares of page ``index`` among ``texts`` (one site): for tests."""
-    site = SiteCounts()
-    for text in texts:
-        site.add(text)
-    return site.shares(texts[index], counted=True)
 
 
 if __name__ == "__main__":

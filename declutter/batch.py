@@ -36,6 +36,7 @@ from typing import IO, Any, BinaryIO, TypeVar, cast
 
 from declutter.cleaner import Cleaner, PageResult
 from declutter.errors import DeclutterError, InputError, OutputError, UsageError
+from declutter.site import SiteIndex, site_of_url
 from declutter.textio import (
     Decoded,
     atomic_output,
@@ -69,6 +70,12 @@ class Options:
     scores: str | None = None  # "tsv" or "jsonl": write per-line scores instead of text
     flag_below: float = 0.0  # flag pages keeping less than this share of their characters
     drop_flagged: bool = False  # flagged pages produce no output
+    # Site context (declutter.site): the worker's Cleaner holds the input's site counts, and
+    # each page's site is its input file's folder (site_from_folder) or the host of its URL
+    # (url_field of a JSON Lines record; a WARC record's target URI).
+    site_context: bool = False
+    site_from_folder: bool = False
+    url_field: str = "url"
 
 
 @dataclass
@@ -251,7 +258,8 @@ def _clean_text_jobs(args: tuple[Sequence[TextJob], Options]) -> list[TextOutcom
             decoded.append((job, decode(data, job.name, options.encoding, options.errors)))
         except DeclutterError as exc:
             outcomes[k] = TextOutcome(job, error=str(exc))
-    results = _cleaner().process([d.text for _, d in decoded]) if decoded else []
+    sites = [text_site(job, options) for job, _ in decoded] if options.site_context else None
+    results = _cleaner().process([d.text for _, d in decoded], sites) if decoded else []
     it = iter(zip(decoded, results, strict=True))
     out = []
     for k, job in enumerate(jobs):
@@ -261,6 +269,13 @@ def _clean_text_jobs(args: tuple[Sequence[TextJob], Options]) -> list[TextOutcom
         (_, dec), result = next(it)
         out.append(_text_outcome(job, dec, result, options))
     return out
+
+
+def text_site(job: TextJob, options: Options) -> str | None:
+    """A text input's site: its folder, with ``site_from_folder`` (else none)."""
+    if not options.site_from_folder or job.source is None:
+        return None
+    return str(job.source.parent)
 
 
 def _text_outcome(job: TextJob, dec: Decoded, result: PageResult, options: Options) -> TextOutcome:
@@ -510,6 +525,7 @@ def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
     batch, options = args
     parsed: list[tuple[int, JsonRecord | bytes, bool]] = []  # (line, record or raw, raw bytes)
     texts: list[str] = []
+    sites: list[str | None] = []
     errors: list[str] = []
     warnings: list[str] = []
     for offset, raw in enumerate(batch.lines):
@@ -540,7 +556,9 @@ def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
             )
         parsed.append((number, record, undecodable))
         texts.append(value)
-    results = iter(_cleaner().process(texts) if texts else [])
+        sites.append(record_site(record.values, batch.name, options))
+    site_list = sites if options.site_context else None
+    results = iter(_cleaner().process(texts, site_list) if texts else [])
     out: list[bytes] = []
     lines = kept = dropped = 0
     flagged: list[tuple[str, float]] = []
@@ -566,6 +584,14 @@ def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
         new = splice(item, key, result.text, undecodable)
         out.append(new.encode("utf-8", "surrogateescape"))
     return JsonlOutcome(b"".join(out), len(texts), lines, kept, flagged, dropped, errors, warnings)
+
+
+def record_site(values: dict[str, Any], name: str, options: Options) -> str | None:
+    """A JSON Lines record's site: its file's folder with ``site_from_folder``, else the host
+    of its ``url_field`` (none when the field is missing or not a URL)."""
+    if options.site_from_folder:
+        return str(Path(name).parent)
+    return site_of_url(values.get(options.url_field))
 
 
 def _why_not_json(raw: bytes, exc: Exception) -> str:
@@ -794,6 +820,59 @@ def _output(target: Path | None, stdout: BinaryIO | None) -> Iterator[IO[bytes]]
                 yield gz  # type: ignore[misc]
         else:
             yield raw
+
+
+# --- site context: the first pass ------------------------------------------------------------
+def count_text_sites(
+    pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
+) -> SiteIndex:
+    """The site counts of text inputs (each file a page of its folder's site): the first of
+    site context's two passes. Inputs that cannot be read are left to the second pass to
+    report. Raises :class:`UsageError` for standard input (it cannot be read twice)."""
+    index = SiteIndex()
+    for name, source, _ in pairs:
+        if source is None:
+            raise UsageError(STDIN_TWICE)
+        job = TextJob(name, source, None)
+        try:
+            text = decode(read_bytes(source), name, options.encoding, options.errors).text
+        except DeclutterError:
+            continue
+        index.add(text_site(job, options), text)
+    return index
+
+
+def count_jsonl_sites(
+    pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
+) -> SiteIndex:
+    """The site counts of JSON Lines inputs (:func:`record_site`), as
+    :func:`count_text_sites`; records that are not JSON objects with a string field are skipped.
+    """
+    index = SiteIndex()
+    for name, source, _ in pairs:
+        if source is None:
+            raise UsageError(STDIN_TWICE)
+        try:
+            stream = open_input(source, None)
+        except DeclutterError:
+            continue
+        with stream:
+            for raw in _Lines(name, stream):
+                if not raw.strip():
+                    continue
+                try:
+                    values = json.loads(_decode_line(raw, options.errors)[0].lstrip("\ufeff"))
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    continue
+                if isinstance(values, dict) and isinstance(values.get(options.field), str):
+                    index.add(record_site(values, name, options), values[options.field])
+    return index
+
+
+STDIN_TWICE = (
+    "--site-context reads the input twice (count, then clean), and standard input cannot be "
+    "read twice: save it to a file first"
+)
 
 
 # --- planning: which inputs, which outputs ------------------------------------------------------

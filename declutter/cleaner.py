@@ -22,12 +22,13 @@ import numpy.typing as npt
 
 from declutter.context import sigmoid
 from declutter.decoder import viterbi_decode
-from declutter.errors import ParameterError
+from declutter.errors import ModelError, ParameterError
 from declutter.features import featurize
 from declutter.lines import split_lines
 from declutter.model import LineModel, load_model
 from declutter.page import PAGE_TYPES
 from declutter.rows import row_pages
+from declutter.site import LineShares, SiteIndex, SiteStageParams, row_site_columns
 
 F32 = npt.NDArray[np.float32]
 BoolArr = npt.NDArray[np.bool_]
@@ -109,6 +110,10 @@ class Cleaner:
     smoothing : float, optional
         Cost of switching between content and chrome in the decoder; 0 decides every line on
         its own. Defaults to the model's own.
+    site_index : SiteIndex, optional
+        Per-site line counts of the whole input (:mod:`declutter.site`), which
+        :meth:`process` reads for pages given a site. Raises
+        :class:`~declutter.errors.ModelError` when the model has no site stage.
     """
 
     def __init__(
@@ -116,8 +121,12 @@ class Cleaner:
         model: LineModel | None = None,
         threshold: float | None = None,
         smoothing: float | None = None,
+        site_index: SiteIndex | None = None,
     ) -> None:
         self.model = model if model is not None else load_model()
+        if site_index is not None:
+            _check_site_stage(self.model)
+        self.site_index = site_index
         self.threshold = _check_threshold(
             self.model.threshold if threshold is None else float(threshold)
         )
@@ -125,14 +134,39 @@ class Cleaner:
             self.model.smoothing if smoothing is None else float(smoothing)
         )
 
-    def process(self, texts: Sequence[str]) -> list[PageResult]:
+    def process(
+        self, texts: Sequence[str], sites: Sequence[str | None] | None = None
+    ) -> list[PageResult]:
         """Clean a batch of pages (faster than one at a time).
 
-        Raises ``TypeError`` when ``texts`` is not a sequence of ``str`` (one ``str`` included).
+        ``sites``, one per page (None: no site), names each page's site in :attr:`site_index`:
+        the model's site stage then reads what the site's other pages share with the page's
+        lines. A page without a site, or whose site has no other page, is cleaned as alone.
+
+        Raises ``TypeError`` when ``texts`` is not a sequence of ``str`` (one ``str`` included),
+        ``ValueError`` when ``sites`` is given without a :attr:`site_index` or with a length
+        other than ``texts``'.
         """
         _check_pages(texts)
+        shares = None
+        if sites is not None:
+            if self.site_index is None or len(sites) != len(texts):
+                raise ValueError("sites needs a site_index and one site (or None) per page")
+            index = self.site_index
+            shares = [index.shares(site, text) for site, text in zip(sites, texts, strict=True)]
+        return self._process(texts, shares)
+
+    def _process(
+        self, texts: Sequence[str], shares: Sequence[LineShares | None] | None
+    ) -> list[PageResult]:
         features = featurize(texts)
         logits, page_proba = self.model.scores(features)
+        if shares is not None and any(s is not None for s in shares) and features.n_rows:
+            stage = _check_site_stage(self.model)
+            x, has_context = row_site_columns(
+                shares, features.line_rows, features.page_lines, features.n_rows
+            )
+            logits = stage.apply(logits, x, has_context)
         keep_rows = viterbi_decode(logits, features.page_rows, self.threshold, self.smoothing)
         rows = features.line_rows
         scored = rows >= 0
@@ -169,6 +203,27 @@ class Cleaner:
     def clean_many(self, texts: Sequence[str]) -> list[str]:
         """The content lines of each page."""
         return [r.text for r in self.process(texts)]
+
+    def clean_site(self, pages: Sequence[str]) -> list[str]:
+        """The content lines of each page of one site, with site context: each page's lines
+        are judged also by how many of the *other* pages hold them (a footer sentence on every
+        page is chrome). A page repeated verbatim counts once; one page alone is cleaned as
+        :meth:`clean` cleans it. The result does not depend on the pages' order.
+
+        Raises :class:`~declutter.errors.ModelError` when the model has no site stage.
+        """
+        _check_pages(pages)
+        _check_site_stage(self.model)
+        index = SiteIndex.of_pages(("site", text) for text in pages)
+        return [r.text for r in self._process(pages, [index.shares("site", t) for t in pages])]
+
+
+def _check_site_stage(model: LineModel) -> SiteStageParams:
+    if model.site is None:
+        raise ModelError(
+            "this model has no site stage; retrain it with `declutter train` to use site context"
+        )
+    return model.site
 
 
 def _keep_line_ends_apart(lines: list[str], keep: BoolArr) -> None:

@@ -48,6 +48,7 @@ from declutter.context import (
 )
 from declutter.features import LEX_NAMESPACES, N_HASH, Features
 from declutter.page import PAGE_STAGE_NAMES, PAGE_TYPES, PageTypeParams
+from declutter.site import SiteStageParams
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -139,6 +140,7 @@ class LineModel:
     lexicon: F32  # (len(LEX_NAMESPACES), N_HASH) log-odds of content per hashed bucket
     contexts: tuple[LogisticParams, ...]  # applied in turn, each on the previous scores
     page: PageTypeParams | None = None  # the page-level stage, read by the context stages
+    site: SiteStageParams | None = None  # site context (declutter.site), applied by the cleaner
     threshold: float = 0.5
     smoothing: float = 0.0
     feature_names: tuple[str, ...] = LINE_NAMES
@@ -194,6 +196,7 @@ class LineModel:
             "lexicon": self.lexicon.astype(np.float16),
             "contexts": [_params_dict(c) for c in self.contexts],
             "page": None if self.page is None else self.page.to_dict(),
+            "site": None if self.site is None else self.site.to_dict(),
             "threshold": self.threshold,
             "smoothing": self.smoothing,
             "metadata": self.metadata,
@@ -355,6 +358,7 @@ def from_dict(raw: object, name: str = "model") -> LineModel:
             lexicon=_matrix(raw["lexicon"], (len(LEX_NAMESPACES), N_HASH)),
             contexts=tuple(_params(c, len(context_names)) for c in raw["contexts"]),
             page=_page_params(raw["page"]) if has_page else None,
+            site=None if raw.get("site") is None else SiteStageParams.from_dict(raw["site"]),
             context_names=context_names,
             threshold=float(raw["threshold"]),
             smoothing=float(raw["smoothing"]),

@@ -50,6 +50,7 @@ from declutter.batch import (
 )
 from declutter.cleaner import Cleaner
 from declutter.errors import DeclutterError, InputError, UsageError
+from declutter.site import SiteIndex, site_of_url
 from declutter.textio import Decoded, atomic_output, decode, open_binary
 
 if TYPE_CHECKING:
@@ -336,7 +337,9 @@ def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> JsonlOutcome:
         if record.url is None:
             warnings.append(f"{where}: has no WARC-Target-URI")
         todo.append((record, decoded))
-    results = _cleaner().process([d.text for _, d in todo]) if todo else []
+    sites = [_record_site(batch.name, r, options) for r, _ in todo]
+    texts = [d.text for _, d in todo]
+    results = _cleaner().process(texts, sites if options.site_context else None) if todo else []
     out: list[bytes] = []
     lines = kept = dropped = 0
     flagged: list[tuple[str, float]] = []
@@ -363,6 +366,40 @@ def _clean_warc_batch(args: tuple[WarcBatch, Options]) -> JsonlOutcome:
             row[options.output_field or options.field] = result.text
             out.append(_json_line(row).encode("utf-8", "surrogateescape"))
     return JsonlOutcome(b"".join(out), len(todo), lines, kept, flagged, dropped, errors, warnings)
+
+
+def _record_site(name: str, record: PageRecord, options: Options) -> str | None:
+    """A record's site: its file's folder with ``site_from_folder``, else the host of its
+    ``WARC-Target-URI``."""
+    if options.site_from_folder:
+        return str(Path(name).parent)
+    return site_of_url(record.url)
+
+
+def count_warc_sites(
+    pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
+) -> SiteIndex:
+    """The site counts of WARC inputs' pages: the first of site context's two passes.
+    Records and files that cannot be read are left to the second pass to report."""
+    _require_fastwarc()
+    index = SiteIndex()
+    for name, source, _ in pairs:
+        if source is None:
+            raise UsageError("WARC input must be a file, not standard input")
+        try:
+            stream = open_binary(source)
+        except DeclutterError:
+            continue
+        with stream:
+            for record in read_pages(stream, ReadStats()):
+                if record.truncated:
+                    continue
+                try:
+                    text = decode_record(record, name, options).text
+                except DeclutterError:
+                    continue
+                index.add(_record_site(name, record, options), text)
+    return index
 
 
 def _batches(

@@ -135,19 +135,3 @@ def test_warc_readers_slice(tmp_path: Path) -> None:
     assert warc_readers.main(["--quick", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| fastwarc | gzip per record |" in text and "| warcio | uncompressed |" in text
-
-
-def test_site_shares_count_the_other_pages_only() -> None:
-    import site_context
-
-    footer = "Sign up for our newsletter, delivered every Friday morning.\n"
-    pages = [
-        "Story one is about the river.\n" + footer,
-        "Story two is about the hills.\n" + footer,
-        "Posted 12 May by the desk.\n" + footer.upper(),
-        "Posted 13 May by the desk.\nAnother line.\n",
-    ]
-    exact, masked = site_context.shares_for(pages, 0)
-    assert exact.tolist() == [0.0, pytest.approx(2 / 3)]  # case and spacing do not count
-    exact, masked = site_context.shares_for(pages, 2)
-    assert exact[0] == 0.0 and masked[0] == pytest.approx(1 / 3)  # only the digits differ

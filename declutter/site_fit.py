@@ -1,0 +1,158 @@
+"""Fit the site stage (:class:`declutter.site.SiteStageParams`) on labelled sites.
+
+Training only (imports scikit-learn and SciPy, its dependency). The stage is a logistic
+regression whose offset is the trained model's own log-odds and which has no intercept,
+``p = sigmoid(z + x @ coef)``: a row that no other page of its site shares keeps its
+probability. It is fitted on the rows of labelled pages whose site (the page's ``group`` and
+dump style: a batch holds one site's pages in one style) has at least two distinct pages, each
+page's site context being the other pages of its site in the training data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator
+
+from declutter.data import LabelledPage
+from declutter.features import featurize
+from declutter.model import LineModel
+from declutter.site import SITE_FEATURES, SiteCounts, SiteStageParams, row_site_columns
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+# L2 penalty on the weighted mean log-loss: light, the stage has two weights and ~10^5 rows.
+SITE_ALPHA = 1e-4
+MIN_SITE_PAGES = 2  # a site needs another page to give its pages context
+SITE_BATCH = 64  # pages featurized together
+
+
+class SiteStageRegression(BaseEstimator):  # type: ignore[misc]
+    """Logistic regression on ``X`` with a fixed per-row ``offset`` and no intercept.
+
+    Minimizes the weighted mean log-loss of ``sigmoid(offset + X @ coef_)`` plus
+    ``alpha / 2 * |coef_|^2`` with L-BFGS (scikit-learn's ``LogisticRegression`` takes no
+    offset). Fitted attributes: ``coef_`` (shape ``(n_features,)``), ``n_iter_``.
+    """
+
+    def __init__(self, alpha: float = SITE_ALPHA, max_iter: int = 500) -> None:
+        self.alpha = alpha
+        self.max_iter = max_iter
+
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        offset: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> SiteStageRegression:
+        from scipy.optimize import minimize  # noqa: PLC0415 - training only
+
+        x = np.asarray(X, dtype=np.float64)
+        t = np.asarray(y, dtype=np.float64)
+        z = np.asarray(offset, dtype=np.float64)
+        w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        w = w / w.sum()
+
+        def loss(coef: F64) -> tuple[float, F64]:
+            u = z + x @ coef
+            p = 1.0 / (1.0 + np.exp(-u))
+            value = float(np.sum(w * (np.logaddexp(0.0, u) - t * u)))
+            value += 0.5 * self.alpha * float(coef @ coef)
+            return value, x.T @ (w * (p - t)) + self.alpha * coef
+
+        result = minimize(
+            loss,
+            np.zeros(x.shape[1]),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iter},
+        )
+        self.coef_ = np.asarray(result.x, dtype=np.float64)
+        self.n_iter_ = int(result.nit)
+        return self
+
+    def decision_function(self, X: npt.ArrayLike, offset: npt.ArrayLike) -> F64:
+        return np.asarray(offset, np.float64) + np.asarray(X, np.float64) @ self.coef_
+
+
+@dataclass(frozen=True)
+class SiteRows:
+    """The site stage's training rows: inputs, labels, the model's log-odds, weights."""
+
+    x: F32
+    y: npt.NDArray[np.int8]
+    z: F32
+    weight: F32
+    pages: int
+    sites: int
+
+
+def site_batches(pages: Sequence[LabelledPage]) -> list[list[LabelledPage]]:
+    """The pages grouped by site (``group`` and ``style``), each distinct text once, keeping
+    only sites of at least :data:`MIN_SITE_PAGES` pages."""
+    sites: dict[tuple[str, str], dict[str, LabelledPage]] = defaultdict(dict)
+    for page in pages:
+        sites[(page.group, page.style or "")].setdefault(page.text, page)
+    return [list(s.values()) for s in sites.values() if len(s) >= MIN_SITE_PAGES]
+
+
+def site_rows(model: LineModel, pages: Sequence[LabelledPage]) -> SiteRows:
+    """The labelled rows of pages whose site has other pages, with their site columns."""
+    from declutter.train import row_labels  # noqa: PLC0415 - the trainer imports this module
+
+    xs, ys, zs, ws = [], [], [], []
+    batches = site_batches(pages)
+    for site_pages in batches:
+        counts = SiteCounts()
+        for page in site_pages:
+            counts.add(page.text)
+        for i in range(0, len(site_pages), SITE_BATCH):
+            chunk = site_pages[i : i + SITE_BATCH]
+            features = featurize([p.text for p in chunk])
+            if features.n_rows == 0:
+                continue
+            z = model.logits(features)
+            shares = [counts.shares(p.text) for p in chunk]
+            x, _ = row_site_columns(
+                shares, features.line_rows, features.page_lines, features.n_rows
+            )
+            y = row_labels(features, np.concatenate([p.labels for p in chunk]))
+            keep = y >= 0
+            xs.append(x[keep])
+            ys.append(y[keep])
+            zs.append(z[keep])
+            ws.append(features.row_words[keep])
+    if not xs:
+        empty = np.zeros(0, np.float32)
+        return SiteRows(np.zeros((0, len(SITE_FEATURES)), np.float32), np.zeros(0, np.int8),
+                        empty, empty, 0, 0)  # fmt: skip
+    return SiteRows(
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(zs),
+        np.maximum(np.concatenate(ws), 1.0),
+        sum(len(b) for b in batches),
+        len(batches),
+    )
+
+
+def fit_site_stage(
+    model: LineModel, pages: Sequence[LabelledPage], alpha: float = SITE_ALPHA
+) -> tuple[SiteStageParams | None, dict[str, Any]]:
+    """The site stage fitted on ``pages`` (None when no site has two pages, or the rows hold
+    one class only) and a summary for the model's metadata. Rows weigh their words, as the
+    page word F1 the model is judged by does."""
+    rows = site_rows(model, pages)
+    summary: dict[str, Any] = {"sites": rows.sites, "pages": rows.pages, "rows": len(rows.y)}
+    if len(np.unique(rows.y)) < 2:
+        return None, summary
+    fitted = SiteStageRegression(alpha=alpha).fit(rows.x, rows.y, rows.z, rows.weight)
+    stage = SiteStageParams(fitted.coef_.astype(np.float32))
+    summary["coef"] = dict(zip(SITE_FEATURES, map(float, fitted.coef_), strict=True))
+    return stage, summary
