@@ -364,3 +364,40 @@ def test_cli_warc_site_context(site_model_file: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
     assert got == Cleaner(load_model(site_model_file)).clean_site(texts)
+
+
+# --- the README ---------------------------------------------------------------------------------
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_site_context_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import shlex
+
+    from declutter import model as model_module
+
+    pytest.importorskip("fastwarc")
+    if load_model().site is None:
+        # Until the shipped model is retrained with a site stage: the shipped model with one.
+        path = tmp_path / "models" / "default.joblib"
+        path.parent.mkdir()
+        sha = replace(load_model(), site=STAGE).save(path)
+        path.with_name(path.name + ".sha256").write_text(f"{sha}  default.joblib\n")
+        monkeypatch.setattr(model_module, "shipped_model", lambda: path)
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- site-examples:start -->")[1].split("<!-- site-examples:end -->")[0]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.DOTALL)
+    assert [lang for lang, _ in blocks] == ["", "python"]
+    (tmp_path / "examples").symlink_to(README.parent / "examples")
+    monkeypatch.chdir(tmp_path)
+    for line in blocks[0][1].splitlines():
+        result = runner.invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.stderr)
+    exec(compile(blocks[1][1], str(README), "exec"), {})
+    cleaned = (tmp_path / "cleaned-site" / "slugs.txt").read_text(encoding="utf-8")
+    assert "Slugs do most" in cleaned and "run entirely by volunteers" not in cleaned
+    records = (tmp_path / "cleaned-site.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(r)["text"] for r in records][2] == cleaned
+    assert (tmp_path / "cleaned-with-sites.jsonl").stat().st_size > 0
