@@ -154,11 +154,18 @@ class Cleaner:
                 raise ValueError("sites needs a site_index and one site (or None) per page")
             index = self.site_index
             shares = [index.shares(site, text) for site, text in zip(sites, texts, strict=True)]
-        return self._process(texts, shares)
+        return self.process_shares(texts, shares)
 
-    def _process(
+    def process_shares(
         self, texts: Sequence[str], shares: Sequence[LineShares | None] | None
     ) -> list[PageResult]:
+        """As :meth:`process`, with each page's site context given as its
+        :class:`~declutter.site.LineShares` (None: none), e.g. counted elsewhere (Spark).
+
+        Raises :class:`~declutter.errors.ModelError` when a page has shares and the model has
+        no site stage, ``ValueError`` when a page's shares do not match its lines in number.
+        """
+        _check_pages(texts)
         features = featurize(texts)
         logits, page_proba = self.model.scores(features)
         if shares is not None and any(s is not None for s in shares) and features.n_rows:
@@ -215,7 +222,8 @@ class Cleaner:
         _check_pages(pages)
         _check_site_stage(self.model)
         index = SiteIndex.of_pages(("site", text) for text in pages)
-        return [r.text for r in self._process(pages, [index.shares("site", t) for t in pages])]
+        shares = [index.shares("site", text) for text in pages]
+        return [r.text for r in self.process_shares(pages, shares)]
 
 
 def _check_site_stage(model: LineModel) -> SiteStageParams:

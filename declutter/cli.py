@@ -858,6 +858,21 @@ def spark(
     partitions: Annotated[
         int | None, typer.Option(min=1, help="Repartition the pages into this many tasks.")
     ] = None,
+    site_context: Annotated[
+        bool,
+        typer.Option(
+            "--site-context",
+            help="Also judge each line by how many of its site's other pages hold it, as "
+            "`declutter clean --site-context`: Spark counts line keys grouped by the host of "
+            "--url-field (a shuffle of every page's distinct lines) and joins them back.",
+        ),
+    ] = False,
+    url_field: Annotated[
+        str,
+        typer.Option(
+            "--url-field", metavar="NAME", help="With --site-context: the column of page URLs."
+        ),
+    ] = "url",
     quiet: QuietOpt = False,
 ) -> None:
     """Clean pages on Spark (the [spark] extra): INPUT... OUTPUT, OUTPUT a new folder of part
@@ -883,6 +898,7 @@ def spark(
                 threshold=threshold,
                 smoothing=smoothing,
                 partitions=partitions,
+                site_column=url_field if site_context else None,
             )
         finally:
             if created:

@@ -9,6 +9,13 @@
   WARC/WET files in (WET files are read on the executors, one task per file), Parquet or JSON
   Lines out.
 - :func:`clean_partition` cleans an iterator of strings, for ``RDD.mapPartitions``.
+- :func:`clean_dataframe` with ``site_column`` cleans with site context
+  (:mod:`declutter.site`): Spark aggregations count, per site (the host of the URL in
+  ``site_column``), in how many distinct pages each line key occurs, and join each page to the
+  counts of its own keys before cleaning. Grouping by host shuffles every page's distinct line
+  keys once (16 bytes and the host per key). Counts here are always exact, where ``declutter
+  clean`` sketches the counts of a site past :data:`declutter.site.EXACT_KEYS` keys: on such
+  large sites the two may differ slightly; below it they are the same, byte for byte.
 
 PySpark and pyarrow are needed only where these run (``pip install 'declutter[spark]'``); this
 module imports them lazily, and never imports typer.
@@ -28,10 +35,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from declutter.batch import Options
 from declutter.cleaner import Cleaner
-from declutter.errors import DeclutterError, UsageError
+from declutter.errors import DeclutterError, ModelError, UsageError
+from declutter.lines import split_lines
 from declutter.model import load_model
+from declutter.site import LineShares, line_keys, page_digest, site_of_url
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -126,22 +137,32 @@ def clean_dataframe(
     model: str | Path | None = None,
     threshold: float | None = None,
     smoothing: float | None = None,
+    site_column: str | None = None,
 ) -> DataFrame:
     """``df`` with ``column`` cleaned (or the cleaned text in ``output_column``), lazily.
 
     ``model``: a model file from ``declutter train``, shipped to the executors with
-    ``addFile`` (default: the shipped model of the executors' installed declutter). Raises
-    :class:`UsageError` when ``column`` is missing or not a string column, or the threshold or
-    smoothing is out of range; :class:`~declutter.errors.ModelError` for a bad model file.
+    ``addFile`` (default: the shipped model of the executors' installed declutter).
+    ``site_column``: a column of page URLs; pages are then cleaned with site context, their
+    site the URL's host (see the module docstring; rows come out in another order). Raises
+    :class:`UsageError` when ``column`` or ``site_column`` is missing or not a string column,
+    or the threshold or smoothing is out of range; :class:`~declutter.errors.ModelError` for a
+    bad model file, or one without a site stage when ``site_column`` is given.
     """
     from pyspark.sql.types import StringType, StructField, StructType  # noqa: PLC0415
 
     fields = {f.name: f for f in df.schema.fields}
-    if column not in fields:
-        raise UsageError(f"no column {column!r}; the columns are {', '.join(fields)}")
-    if not isinstance(fields[column].dataType, StringType):
-        raise UsageError(f"column {column!r} holds {fields[column].dataType.simpleString()}")
-    Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)  # fail early, here
+    for name in (column, site_column):
+        if name is None:
+            continue
+        if name not in fields:
+            raise UsageError(f"no column {name!r}; the columns are {', '.join(fields)}")
+        if not isinstance(fields[name].dataType, StringType):
+            raise UsageError(f"column {name!r} holds {fields[name].dataType.simpleString()}")
+    line_model = load_model(model)
+    Cleaner(line_model, threshold=threshold, smoothing=smoothing)  # fail early, here
+    if site_column is not None and line_model.site is None:
+        raise ModelError("site context needs a model with a site stage; this one has none")
     model_path = None
     if model is not None:
         model_path = str(Path(model).resolve())
@@ -156,6 +177,16 @@ def clean_dataframe(
     )
     if target not in fields:
         schema = schema.add(target, StringType(), True)
+    if site_column is not None:
+        site_func = partial(
+            clean_arrow_sites,
+            column=column,
+            output_column=output_column,
+            model_path=model_path,
+            threshold=threshold,
+            smoothing=smoothing,
+        )
+        return with_site_counts(df, column, site_column).mapInArrow(site_func, schema)
     func = partial(
         clean_arrow,
         column=column,
@@ -165,6 +196,166 @@ def clean_dataframe(
         smoothing=smoothing,
     )
     return df.mapInArrow(func, schema)
+
+
+# --- site context -------------------------------------------------------------------------------
+# Helper columns, dropped before the cleaned rows come out.
+SITE, DIGEST, KEY, PAGES, COUNT, COUNTS = (
+    f"_declutter_{name}" for name in ("site", "digest", "key", "pages", "count", "counts")
+)
+
+
+def _site_and_digest(text: str | None, url: str | None) -> tuple[str | None, bytes | None]:
+    site = site_of_url(url)
+    if text is None or site is None:
+        return None, None
+    return site, page_digest(text)
+
+
+def _page_keys(text: str) -> list[int]:
+    """A page's distinct line keys (exact and masked), as signed 64-bit integers."""
+    exact, masked, has = line_keys(split_lines(text))
+    keys: list[int] = np.unique(np.concatenate([exact[has], masked[has]])).view(np.int64).tolist()
+    return keys
+
+
+def site_keys_arrow(
+    batches: Iterable[pa.RecordBatch], column: str, site_column: str
+) -> Iterator[pa.RecordBatch]:
+    """Per page with a site: a row ``(site, digest, null)`` for the page and one
+    ``(site, digest, key)`` per distinct line key."""
+    import pyarrow as pa  # noqa: PLC0415 - only where Spark runs
+
+    schema = pa.schema([(SITE, pa.string()), (DIGEST, pa.binary()), (KEY, pa.int64())])
+    for batch in batches:
+        sites: list[str] = []
+        digests: list[bytes] = []
+        keys: list[int | None] = []
+        texts = batch.column(column).to_pylist()
+        urls = batch.column(site_column).to_pylist()
+        for text, url in zip(texts, urls, strict=True):
+            site, digest = _site_and_digest(text, url)
+            if site is None or digest is None or text is None:
+                continue
+            page_keys: list[int | None] = [None, *_page_keys(text)]
+            sites += [site] * len(page_keys)
+            digests += [digest] * len(page_keys)
+            keys += page_keys
+        yield pa.RecordBatch.from_pydict({SITE: sites, DIGEST: digests, KEY: keys}, schema)
+
+
+def page_ids_arrow(
+    batches: Iterable[pa.RecordBatch], column: str, site_column: str
+) -> Iterator[pa.RecordBatch]:
+    """Each batch with its pages' site and digest appended (null without a site)."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    for batch in batches:
+        pairs = [
+            _site_and_digest(t, u)
+            for t, u in zip(
+                batch.column(column).to_pylist(), batch.column(site_column).to_pylist(), strict=True
+            )
+        ]
+        batch = batch.append_column(SITE, pa.array([p[0] for p in pairs], pa.string()))
+        yield batch.append_column(DIGEST, pa.array([p[1] for p in pairs], pa.binary()))
+
+
+def with_site_counts(df: DataFrame, column: str, site_column: str) -> DataFrame:
+    """``df`` with, per page, its site's number of distinct pages (``PAGES``) and a map of
+    its line keys to the number of the site's distinct pages holding them (``COUNTS``): the
+    first pass of site context, as Spark aggregations grouped by site."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+    from pyspark.sql.types import (  # noqa: PLC0415
+        BinaryType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    key_schema = StructType(
+        [
+            StructField(SITE, StringType(), True),
+            StructField(DIGEST, BinaryType(), True),
+            StructField(KEY, LongType(), True),
+        ]
+    )
+    keys = df.mapInArrow(
+        partial(site_keys_arrow, column=column, site_column=site_column), key_schema
+    ).distinct()  # a page repeated byte for byte in a site counts once
+    pages = keys.where(F.col(KEY).isNull()).groupBy(SITE).agg(F.count("*").alias(PAGES))
+    held = keys.where(F.col(KEY).isNotNull())
+    counts = held.groupBy(SITE, KEY).agg(F.count("*").alias(COUNT))
+    page_counts = (
+        held.join(counts, [SITE, KEY])
+        .groupBy(SITE, DIGEST)
+        .agg(F.map_from_entries(F.collect_list(F.struct(KEY, COUNT))).alias(COUNTS))
+    )
+    # A new schema: StructType.add changes the one it is called on (the frame's own).
+    id_schema = StructType(
+        [
+            *df.schema.fields,
+            StructField(SITE, StringType(), True),
+            StructField(DIGEST, BinaryType(), True),
+        ]
+    )
+    with_ids = df.mapInArrow(
+        partial(page_ids_arrow, column=column, site_column=site_column), id_schema
+    )
+    return with_ids.join(pages, [SITE], "left").join(page_counts, [SITE, DIGEST], "left")
+
+
+def _shares(text: str, pages: int | None, counts: Any) -> LineShares | None:
+    """A page's shares from its site's page count and its keys' counts (the page's own
+    occurrence subtracted), as :meth:`declutter.site.SiteCounts.shares` gives them."""
+    if pages is None or pages < 2 or text is None:
+        return None
+    table = dict(counts or [])
+    others = pages - 1
+    exact, masked, has = line_keys(split_lines(text))
+    out = []
+    for keys in (exact, masked):
+        found = np.array([table.get(k, 0) for k in keys[has].view(np.int64).tolist()])
+        share = np.zeros(len(has), dtype=np.float32)
+        share[has] = np.clip(found - 1, 0, others) / others
+        out.append(share)
+    return LineShares(out[0], out[1], others)
+
+
+def clean_arrow_sites(
+    batches: Iterable[pa.RecordBatch],
+    column: str = "text",
+    output_column: str | None = None,
+    model_path: str | None = None,
+    threshold: float | None = None,
+    smoothing: float | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """As :func:`clean_arrow`, for batches of :func:`with_site_counts`: each page cleaned
+    with its site context, the helper columns dropped."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    cleaner = _cleaner(model_path, threshold, smoothing)
+    for batch in batches:
+        texts = batch.column(column).to_pylist()
+        pages = batch.column(PAGES).to_pylist()
+        counts = batch.column(COUNTS).to_pylist()
+        present = [k for k, t in enumerate(texts) if t is not None]
+        cleaned: list[str | None] = [None] * len(texts)
+        for start in range(0, len(present), SPARK_BATCH):
+            chunk = present[start : start + SPARK_BATCH]
+            shares = [_shares(texts[k], pages[k], counts[k]) for k in chunk]
+            results = cleaner.process_shares([texts[k] for k in chunk], shares)
+            for k, result in zip(chunk, results, strict=True):
+                cleaned[k] = result.text
+        names = [n for n in batch.schema.names if n not in (SITE, DIGEST, PAGES, COUNTS)]
+        batch = batch.select(names)
+        target = output_column or column
+        array = pa.array(cleaned, type=pa.string())
+        if target in names:
+            yield batch.set_column(names.index(target), target, array)
+        else:
+            yield batch.append_column(target, array)
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -267,6 +458,7 @@ def clean_files(
     threshold: float | None = None,
     smoothing: float | None = None,
     partitions: int | None = None,
+    site_column: str | None = None,
 ) -> SparkRun:
     """Read pages, clean ``field``, write them to ``output`` (a folder of part files).
 
@@ -292,7 +484,9 @@ def clean_files(
         df = _read(spark, inputs, fmt, problems)
         if partitions:
             df = df.repartition(partitions)
-        cleaned = clean_dataframe(df, field, output_field, model, threshold, smoothing)
+        cleaned = clean_dataframe(
+            df, field, output_field, model, threshold, smoothing, site_column=site_column
+        )
         writer = cleaned.write.mode("errorifexists")
         if out_fmt == "json":
             writer.json(output)

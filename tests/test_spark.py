@@ -248,3 +248,46 @@ def test_readme_common_crawl_and_spark_examples_run_as_written(
                 subprocess.run(["bash", "-c", line], check=True, env=env)
     for name in ("cleaned.jsonl.gz", "cleaned.warc.wet.gz", "cleaned-pages", "submitted-pages"):
         assert (tmp_path / name).exists(), name
+
+
+def test_spark_site_context_cleans_as_the_cli(spark: Any, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from declutter.model import load_model
+    from declutter.site import SiteStageParams
+
+    model = tmp_path / "site.joblib"
+    with_stage = replace(load_model(), site=SiteStageParams(np.array([-8.0, -1.0], np.float32)))
+    with_stage.save(model)
+    footer = (  # reads as prose: the shipped model keeps it on a page alone
+        "The Valley Herald is an independent newsroom, and we rely on readers like you to keep "
+        "reporting on the towns along the river.\n"
+    )
+    stories = [
+        f"Home | News | Sport\n\nThe council met on day {k} to discuss the harbour plan.\n"
+        f"Residents asked {k + 2} questions about the new ferry timetable and its costs.\n\n"
+        + footer
+        for k in range(7)
+    ]
+    hosts = ["a.org"] * 4 + ["www.b.org"] * 3
+    project = list(project_pages().values())[:3]
+    rows = [
+        {"id": k, "url": f"https://{h}/{k}", "text": t}
+        for k, (t, h) in enumerate(zip(stories + project, [*hosts, *["c.org"] * 3], strict=True))
+    ]
+    rows += [{**rows[0], "id": 100}, {"id": 101, "url": "https://lone.org/", "text": stories[1]}]
+    rows += [{"id": 102, "url": None, "text": stories[2]}, {"id": 103, "url": "x", "text": None}]
+    source = tmp_path / "pages.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    cli = runner.invoke(app, ["clean", "--jsonl", "--site-context", "-m", str(model), str(source)])
+    assert cli.exit_code == 1, cli.stderr  # the record without text is reported, the rest cleaned
+    expected = {r["id"]: r["text"] for r in map(json.loads, cli.stdout.splitlines())}
+    out = tmp_path / "cleaned.jsonl"
+    args = ["spark", "--site-context", "--model", str(model), str(source), str(out)]
+    result = runner.invoke(app, [*args, "--master", "local[2]"])
+    assert result.exit_code == 0, result.stderr
+    got = {k: v.get("text") for k, v in read_json_dir(out, "id").items()}  # nulls left out
+    assert got == expected
+    assert footer in got[101] and not any(footer in got[k] for k in range(7))
