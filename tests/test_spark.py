@@ -288,6 +288,7 @@ def test_spark_site_context_cleans_as_the_cli(spark: Any, tmp_path: Path) -> Non
     args = ["spark", "--site-context", "--model", str(model), str(source), str(out)]
     result = runner.invoke(app, [*args, "--master", "local[2]"])
     assert result.exit_code == 0, result.stderr
-    got = {k: v.get("text") for k, v in read_json_dir(out, "id").items()}  # nulls left out
+    # Spark's JSON writer leaves out null fields: a missing text reads None, as the CLI's null.
+    got: dict[Any, Any] = {k: v.get("text") for k, v in read_json_dir(out, "id").items()}
     assert got == expected
     assert footer in got[101] and not any(footer in got[k] for k in range(7))
