@@ -46,19 +46,22 @@ STYLE = "html-text"
 DEFAULT_CORPUS = C.ROOT / ".cache" / "corpus"
 
 
-def with_site_stage(model: LineModel, dev: list[LabelledPage]) -> tuple[LineModel, str]:
+def with_site_stage(
+    model: LineModel, dev: list[LabelledPage], templates: bool = True
+) -> tuple[LineModel, str]:
     """The model, with a site stage fitted on ``dev`` when it has none; and how it got it."""
     if model.site is not None:
         return model, "the model's own site stage"
     from declutter.site_fit import fit_site_stage
 
-    stage, summary = fit_site_stage(model, dev)
+    stage, summary = fit_site_stage(model, dev, templates=templates)
     if stage is None:
         raise SystemExit("no site of the dev pages has two pages: nothing to fit")
     how = (
         f"a site stage fitted here on the model as `declutter train` fits it: {summary['rows']} "
         f"rows of {summary['pages']} WCXB dev pages in {summary['sites']} (site, dump style) "
-        "batches of two pages or more"
+        f"batches of two pages or more and {summary['template_sites']} template sites "
+        "(declutter.site_fit.template_batches)"
     )
     return dataclasses.replace(model, site=stage), how
 
@@ -77,11 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD)
+    parser.add_argument(
+        "--no-templates", action="store_true", help="fit the stage on real sites only"
+    )
     args = parser.parse_args(argv)
 
     dev_all = list(read_jsonl(args.corpus / "train/wcxb-dev.jsonl.gz"))
     test = [p for p in read_jsonl(args.corpus / "test/wcxb-test.jsonl.gz") if p.style == STYLE]
-    model, how = with_site_stage(load_model(args.model), dev_all)
+    model, how = with_site_stage(load_model(args.model), dev_all, not args.no_templates)
     dev = [p for p in dev_all if p.style == STYLE]
     cleaner = Cleaner(model)
 

@@ -267,6 +267,24 @@ def test_no_site_with_two_pages_fits_no_stage(tiny_model: LineModel) -> None:
     assert fit_site_stage(tiny_model, [page])[0] is None
 
 
+def test_template_sites_wrap_lone_pages_in_chrome() -> None:
+    from declutter.data import LabelledPage
+    from declutter.site_fit import SITE_TEMPLATES, TEMPLATE_SITE_PAGES, template_batches
+
+    labels = np.array([0, -1, 1, 1, -1, 0], np.int8)
+    lone = [LabelledPage(f"p{k}", story(k), labels, group=f"g{k}") for k in range(11)]
+    paired = [LabelledPage(f"q{k}", story(20 + k), labels, group="site") for k in range(2)]
+    batches = template_batches(lone + paired)
+    assert [len(b) for b in batches] == [TEMPLATE_SITE_PAGES] * 2
+    header, footer = SITE_TEMPLATES[0]
+    page = batches[0][0]
+    lines = page.text.splitlines()
+    assert lines[: len(header)] == list(header) and lines[-len(footer) :] == list(footer)
+    assert len(page.labels) == len(lines) and page.labels[: len(header)].tolist() == [0, 0]
+    assert {p.group for p in batches[0]} == {"template-0"}
+    assert not any(p.page_id.startswith("q") for b in batches for p in b)
+
+
 # --- the command line ---------------------------------------------------------------------------
 @pytest.fixture()
 def site_model_file(site_model: LineModel, tmp_path: Path) -> Path:
