@@ -710,6 +710,7 @@ def train(
             f"mean page word F1 {report.validation_page_f1:.3f}",
             f"decoder          threshold {report.threshold:.2f}  smoothing {report.smoothing:.1f}"
             "  (chosen on the held-out sites)",
+            _site_stage_line(report.site_stage),
             f"time             {report.seconds:.1f} s",
             f"model            {output} (sha256 {sha[:16]}...)",
         ]
@@ -717,6 +718,18 @@ def train(
         return EXIT_OK
 
     _run(body)
+
+
+def _site_stage_line(summary: dict[str, Any]) -> str:
+    """The summary line of the site stage's fit (for ``--site-context``)."""
+    head = "site stage       "
+    if "coef" not in summary:
+        return head + "none (no site with two pages or more)"
+    weights = "  ".join(f"{name} {w:+.2f}" for name, w in summary["coef"].items())
+    return (
+        f"{head}{summary['rows']} rows of {summary['pages']} pages in {summary['sites']} sites"
+        f" + {summary['template_sites']} template sites; {weights}"
+    )
 
 
 def _adapt(pages: list[LabelledPage], base: str, output: Path) -> int:

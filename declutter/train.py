@@ -32,7 +32,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,7 @@ from declutter.metrics import line_prf, page_word_f1
 from declutter.model import LineModel
 from declutter.page import PAGE_TYPES, UNKNOWN_PAGE_TYPE, PageTypeParams
 from declutter.rows import row_pages
+from declutter.site_fit import fit_site_stage
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -568,6 +569,8 @@ class TrainingReport:
     validation_line_recall: float
     validation_line_f1: float
     seconds: float
+    # The site stage's fit (declutter.site_fit): sites, template sites, pages, rows, weights.
+    site_stage: dict[str, Any] = field(default_factory=dict)
 
 
 def train(
@@ -591,7 +594,6 @@ def train(
     )
     p, r, f1 = line_prf(keep[held], y[held]) if held.any() else (np.nan, np.nan, np.nan)
     page_f1 = trainer.decode_scores_[(trainer.threshold_, trainer.smoothing_)]
-    seconds = time.perf_counter() - start
     metadata = {
         "declutter_version": __version__,
         "sklearn_version": sklearn.__version__,
@@ -617,6 +619,10 @@ def train(
         },
     }
     model = trainer.to_model(metadata)
+    # The site stage reads the finished model's log-odds, on the training sites.
+    site, site_summary = fit_site_stage(model, pages)
+    model = replace(model, site=site, metadata={**model.metadata, "site_stage": site_summary})
+    seconds = time.perf_counter() - start
     report = TrainingReport(
         pages=len(pages),
         lines=len(line_labels),
@@ -631,5 +637,6 @@ def train(
         validation_line_recall=r,
         validation_line_f1=f1,
         seconds=seconds,
+        site_stage=site_summary,
     )
     return model, report

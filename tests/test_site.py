@@ -216,10 +216,11 @@ def test_output_does_not_depend_on_order_or_split(order: list[int], cuts: list[i
 
 
 def test_a_model_without_a_site_stage_is_refused(tiny_model: LineModel) -> None:
+    without = replace(tiny_model, site=None)
     with pytest.raises(ModelError, match="site stage"):
-        Cleaner(tiny_model).clean_site([story(1), story(2)])
+        Cleaner(without).clean_site([story(1), story(2)])
     with pytest.raises(ModelError, match="site stage"):
-        Cleaner(tiny_model, site_index=SiteIndex())
+        Cleaner(without, site_index=SiteIndex())
 
 
 def test_sites_without_an_index_are_refused(site_model: LineModel) -> None:
@@ -257,6 +258,13 @@ def test_the_stage_learns_that_shared_lines_are_chrome(tiny_model: LineModel) ->
     stage, summary = fit_site_stage(tiny_model, pages)
     assert stage is not None and summary["pages"] == 8 and summary["sites"] == 1
     assert stage.coef[0] + stage.coef[1] < 0
+
+
+def test_train_fits_a_site_stage_on_template_sites(tiny_model: LineModel) -> None:
+    # The project's pages are each alone in their site: template sites are all there is.
+    summary = tiny_model.metadata["site_stage"]
+    assert summary["sites"] == 0 and summary["template_sites"] > 0
+    assert tiny_model.site is not None and tiny_model.site.coef.sum() < 0
 
 
 def test_no_site_with_two_pages_fits_no_stage(tiny_model: LineModel) -> None:
@@ -355,7 +363,7 @@ def test_cli_site_options_need_site_context(tmp_path: Path) -> None:
 
 
 def test_cli_site_context_needs_a_site_stage(tiny_model: LineModel, tmp_path: Path) -> None:
-    tiny_model.save(tmp_path / "m.joblib")
+    replace(tiny_model, site=None).save(tmp_path / "m.joblib")
     write_jsonl(tmp_path / "in.jsonl", [story(1)], ["a.org"])
     args = ["clean", "--jsonl", "--site-context", "-m", str(tmp_path / "m.joblib")]
     result = runner.invoke(app, [*args, str(tmp_path / "in.jsonl")])
@@ -419,3 +427,12 @@ def test_readme_site_context_examples_run_as_written(
     records = (tmp_path / "cleaned-site.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["text"] for r in records][2] == cleaned
     assert (tmp_path / "cleaned-with-sites.jsonl").stat().st_size > 0
+
+
+def test_cli_train_reports_the_site_stage(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parent.parent / "training_data"
+    result = runner.invoke(app, ["train", str(data), "-o", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("site stage"))
+    assert "0 sites + 6 template sites" in line and "share_exact" in line
+    assert load_model(tmp_path / "m.joblib").site is not None
