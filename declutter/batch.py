@@ -30,13 +30,13 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path, PurePath
 from typing import IO, Any, BinaryIO, TypeVar, cast
 
 from declutter.cleaner import Cleaner, PageResult
 from declutter.errors import DeclutterError, InputError, OutputError, UsageError
-from declutter.site import SiteIndex, site_of_url
+from declutter.site import U64, SiteIndex, page_keys, site_of_url
 from declutter.textio import (
     Decoded,
     atomic_output,
@@ -823,32 +823,49 @@ def _output(target: Path | None, stdout: BinaryIO | None) -> Iterator[IO[bytes]]
 
 
 # --- site context: the first pass ------------------------------------------------------------
-def count_text_sites(
-    pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
+def _page_keys_chunk(pages: list[tuple[str, str]]) -> list[tuple[str, bytes, U64]]:
+    return [(site, *page_keys(text)) for site, text in pages]
+
+
+def count_sites(
+    pages: Iterable[tuple[str | None, str]], cleaner: Cleaner, n_jobs: int = 1
 ) -> SiteIndex:
-    """The site counts of text inputs (each file a page of its folder's site): the first of
-    site context's two passes. Inputs that cannot be read are left to the second pass to
-    report. Raises :class:`UsageError` for standard input (it cannot be read twice)."""
+    """The site counts of ``(site, text)`` pages (None: no site, not counted): the first of
+    site context's two passes. Pages are hashed in ``n_jobs`` processes and counted here, in
+    the order given (the counts do not depend on it)."""
     index = SiteIndex()
+    with_site: Iterator[tuple[str, str]] = (
+        (site, text) for site, text in pages if site is not None
+    )
+    chunks = iter(lambda: list(islice(with_site, BATCH_ITEMS)), [])
+    for counted in run_ordered(_page_keys_chunk, chunks, cleaner, n_jobs):
+        for site, digest, keys in counted:
+            index.add_keys(site, digest, keys)
+    return index
+
+
+def text_site_pages(
+    pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
+) -> Iterator[tuple[str | None, str]]:
+    """The ``(site, text)`` of text inputs, each file a page of its folder's site (with
+    ``site_from_folder``). Inputs that cannot be read are left to the second pass to report.
+    Raises :class:`UsageError` for standard input (it cannot be read twice)."""
     for name, source, _ in pairs:
         if source is None:
             raise UsageError(STDIN_TWICE)
-        job = TextJob(name, source, None)
         try:
             text = decode(read_bytes(source), name, options.encoding, options.errors).text
         except DeclutterError:
             continue
-        index.add(text_site(job, options), text)
-    return index
+        yield text_site(TextJob(name, source, None), options), text
 
 
-def count_jsonl_sites(
+def jsonl_site_pages(
     pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
-) -> SiteIndex:
-    """The site counts of JSON Lines inputs (:func:`record_site`), as
-    :func:`count_text_sites`; records that are not JSON objects with a string field are skipped.
+) -> Iterator[tuple[str | None, str]]:
+    """The ``(site, text)`` of JSON Lines records (:func:`record_site`), as
+    :func:`text_site_pages`; records that are not JSON objects with a string field are skipped.
     """
-    index = SiteIndex()
     for name, source, _ in pairs:
         if source is None:
             raise UsageError(STDIN_TWICE)
@@ -865,8 +882,7 @@ def count_jsonl_sites(
                 except (ValueError, UnicodeDecodeError, RecursionError):
                     continue
                 if isinstance(values, dict) and isinstance(values.get(options.field), str):
-                    index.add(record_site(values, name, options), values[options.field])
-    return index
+                    yield record_site(values, name, options), values[options.field]
 
 
 STDIN_TWICE = (

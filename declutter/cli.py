@@ -35,7 +35,7 @@ from declutter.explain import (
     page_summary,
     use_color,
 )
-from declutter.model import LineModel, default_model_path, load_model, sha256_file
+from declutter.model import default_model_path, load_model, sha256_file
 from declutter.site import SiteIndex
 from declutter.textio import (
     ERROR_HANDLERS,
@@ -414,12 +414,13 @@ def clean(
         )
         if (site_from_folder or url_field != "url") and not site_context:
             raise UsageError("--site-from-folder and --url-field apply with --site-context")
-        line_model = load_model(model)
+        cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         patterns = [glob] if glob else list(batch.JSONL_PATTERNS if jsonl else [batch.TEXT_PATTERN])
         suffix = f".scores.{score_format}" if score_format else ""
         the_plan = batch.plan(inputs or [], output, patterns, suffix)
-        index = _count_sites(the_plan.pairs, options, jsonl, line_model) if site_context else None
-        cleaner = Cleaner(line_model, threshold=threshold, smoothing=smoothing, site_index=index)
+        if site_context:
+            index = _count_sites(the_plan.pairs, options, jsonl, cleaner, jobs)
+            cleaner = Cleaner(cleaner.model, cleaner.threshold, cleaner.smoothing, index)
         reporter = _Reporter(quiet)
         stdout = _stdout()
         if not jsonl and warc.is_warc_plan(the_plan.pairs):
@@ -455,10 +456,11 @@ def _count_sites(
     pairs: list[tuple[str, Path | None, Path | None]],
     options: batch.Options,
     jsonl: bool,
-    model: LineModel,
+    cleaner: Cleaner,
+    jobs: int,
 ) -> SiteIndex:
     """``--site-context``'s first pass: the input's line counts per site."""
-    if model.site is None:
+    if cleaner.model.site is None:
         raise ModelError(
             "--site-context needs a model with a site stage; this one has none "
             "(retrain it with `declutter train`)"
@@ -466,14 +468,16 @@ def _count_sites(
     if any(source is None for _, source, _ in pairs):
         raise UsageError(batch.STDIN_TWICE)
     if not jsonl and warc.is_warc_plan(pairs):
-        return warc.count_warc_sites(pairs, options)
-    if jsonl:
-        return batch.count_jsonl_sites(pairs, options)
-    if not options.site_from_folder:
+        pages = warc.warc_site_pages(pairs, options)
+    elif jsonl:
+        pages = batch.jsonl_site_pages(pairs, options)
+    elif not options.site_from_folder:
         raise UsageError(
             "--site-context with text files needs --site-from-folder (a text file has no URL)"
         )
-    return batch.count_text_sites(pairs, options)
+    else:
+        pages = batch.text_site_pages(pairs, options)
+    return batch.count_sites(pages, cleaner, jobs)
 
 
 @app.command()

@@ -113,6 +113,12 @@ def page_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def page_keys(text: str) -> tuple[bytes, U64]:
+    """A page's :func:`page_digest` and its distinct line keys, exact and masked, sorted."""
+    exact, masked, has = line_keys(split_lines(text))
+    return page_digest(text), np.unique(np.concatenate([exact[has], masked[has]]))
+
+
 @dataclass(frozen=True)
 class LineShares:
     """Per line of one page (as :func:`declutter.lines.split_lines` splits it): the share of
@@ -141,13 +147,15 @@ class SiteCounts:
 
     def add(self, text: str) -> bool:
         """Count a page; returns False (and counts nothing) when its text was counted before."""
-        digest = page_digest(text)
+        return self.add_keys(*page_keys(text))
+
+    def add_keys(self, digest: bytes, keys: U64) -> bool:
+        """Count a page given by its :func:`page_keys` (computed elsewhere, e.g. in a worker
+        process); as :meth:`add`."""
         if digest in self._digests:
             return False
         self._digests.add(digest)
         self.pages += 1
-        exact, masked, has = line_keys(split_lines(text))
-        keys = np.unique(np.concatenate([exact[has], masked[has]]))
         if self._exact is not None:
             table = self._exact
             for key in keys.tolist():
@@ -222,12 +230,17 @@ class SiteIndex:
 
     def add(self, site: str | None, text: str) -> None:
         """Count a page of ``site`` (None: a page of no known site, not counted)."""
+        if site is not None:
+            self.add_keys(site, *page_keys(text))
+
+    def add_keys(self, site: str | None, digest: bytes, keys: U64) -> None:
+        """Count a page of ``site`` given by its :func:`page_keys`."""
         if site is None:
             return
         counts = self.sites.get(site)
         if counts is None:
             counts = self.sites[site] = SiteCounts()
-        counts.add(text)
+        counts.add_keys(digest, keys)
 
     def shares(self, site: str | None, text: str) -> LineShares | None:
         """The page's :class:`LineShares` among its site's other pages, or None when it has

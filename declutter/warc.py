@@ -50,7 +50,7 @@ from declutter.batch import (
 )
 from declutter.cleaner import Cleaner
 from declutter.errors import DeclutterError, InputError, UsageError
-from declutter.site import SiteIndex, site_of_url
+from declutter.site import site_of_url
 from declutter.textio import Decoded, atomic_output, decode, open_binary
 
 if TYPE_CHECKING:
@@ -376,13 +376,13 @@ def _record_site(name: str, record: PageRecord, options: Options) -> str | None:
     return site_of_url(record.url)
 
 
-def count_warc_sites(
+def warc_site_pages(
     pairs: Sequence[tuple[str, Path | None, Path | None]], options: Options
-) -> SiteIndex:
-    """The site counts of WARC inputs' pages: the first of site context's two passes.
-    Records and files that cannot be read are left to the second pass to report."""
+) -> Iterator[tuple[str | None, str]]:
+    """The ``(site, text)`` of WARC inputs' pages, for site context's first pass
+    (:func:`declutter.batch.count_sites`). Records and files that cannot be read are left to
+    the second pass to report."""
     _require_fastwarc()
-    index = SiteIndex()
     for name, source, _ in pairs:
         if source is None:
             raise UsageError("WARC input must be a file, not standard input")
@@ -398,8 +398,7 @@ def count_warc_sites(
                     text = decode_record(record, name, options).text
                 except DeclutterError:
                     continue
-                index.add(_record_site(name, record, options), text)
-    return index
+                yield _record_site(name, record, options), text
 
 
 def _batches(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -194,6 +194,7 @@ def test_site_context_drops_a_footer_every_page_holds() -> None:
     assert not any(FOOTER in out for out in cleaner.clean_site(texts))
 
 
+@settings(max_examples=200)  # each example cleans eight pages: CI's 1000 would take minutes
 @given(st.permutations(range(8)), st.lists(st.integers(1, 8), min_size=1, max_size=8))
 def test_output_does_not_depend_on_order_or_split(order: list[int], cuts: list[int]) -> None:
     model = replace(load_model(), site=STAGE)
@@ -291,6 +292,19 @@ def test_template_sites_wrap_lone_pages_in_chrome() -> None:
     assert len(page.labels) == len(lines) and page.labels[: len(header)].tolist() == [0, 0]
     assert {p.group for p in batches[0]} == {"template-0"}
     assert not any(p.page_id.startswith("q") for b in batches for p in b)
+
+
+def test_counting_in_two_processes_counts_as_one(site_model: LineModel) -> None:
+    from declutter.batch import count_sites
+
+    pages = [("a" if k % 3 else "b", story(k % 4)) for k in range(150)] + [(None, story(9))]
+    index = count_sites(iter(pages), Cleaner(site_model), n_jobs=2)
+    alone = SiteIndex.of_pages(pages)
+    assert index.pages == alone.pages == 8
+    for site_name, text in pages[:8]:
+        got, want = index.shares(site_name, text), alone.shares(site_name, text)
+        assert got is not None and want is not None
+        assert np.array_equal(got.exact, want.exact) and np.array_equal(got.masked, want.masked)
 
 
 # --- the command line ---------------------------------------------------------------------------
