@@ -556,7 +556,8 @@ def _clean_jsonl_batch(args: tuple[JsonlBatch, Options]) -> JsonlOutcome:
             )
         parsed.append((number, record, undecodable))
         texts.append(value)
-        sites.append(record_site(record.values, batch.name, options))
+        if options.site_context:
+            sites.append(record_site(record.values, batch.name, options))
     site_list = sites if options.site_context else None
     results = iter(_cleaner().process(texts, site_list) if texts else [])
     out: list[bytes] = []
