@@ -135,3 +135,18 @@ def test_warc_readers_slice(tmp_path: Path) -> None:
     assert warc_readers.main(["--quick", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| fastwarc | gzip per record |" in text and "| warcio | uncompressed |" in text
+
+
+def test_site_context_written_site() -> None:
+    from dataclasses import replace
+
+    import numpy as np
+    import site_context
+
+    from declutter.model import load_model
+    from declutter.site import SiteStageParams
+
+    model = replace(load_model(), site=SiteStageParams(np.array([-4.0, 0.0], np.float32)))
+    table = site_context.synthetic_table(model)
+    assert "| pages keeping the footer sentence | 30 | 0 |" in table
+    assert "| the quoted sentence kept | yes | yes |" in table
