@@ -5,7 +5,9 @@
 - :class:`HingeFeatures` appends hinge columns, so a logistic regression bends at knots;
 - :func:`logistic_pipeline` is the shape of every stage, :func:`export_logistic` turns a fitted
   one into :class:`~declutter.model.LogisticParams`;
-- :func:`fit_page_stage` fits the page-level stage (:mod:`declutter.page`).
+- :func:`fit_page_stage` fits the page-level stage (:mod:`declutter.page`);
+- :class:`SiteStageRegression` is the site stage's logistic regression with the model's
+  log-odds as a fixed offset (:mod:`declutter.site_fit` assembles its rows).
 
 Only training imports this module (:mod:`declutter.train`, :mod:`declutter.adapt`); cleaning
 never imports scikit-learn.
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -50,6 +53,9 @@ SOLVER = "newton-cholesky"
 FIT_DTYPES = [np.float64, np.float32]  # what HingeFeatures keeps as it is
 # The page-level stage's regularization: ~10,000 page dumps and 25 columns.
 PAGE_C = 1.0
+# L2 penalty of the site stage on the weighted mean log-loss: light, the stage has two weights
+# and ~10^5 rows.
+SITE_ALPHA = 1e-4
 MISSING_TYPE_LOGIT = -30.0  # a page type absent from the training pages is never predicted
 
 
@@ -291,3 +297,50 @@ def fit_page_stage(x: F32, labels: I64, C: float = PAGE_C, max_iter: int = 300) 
         coef=coef,
         intercept=intercept,
     )
+
+
+class SiteStageRegression(BaseEstimator):  # type: ignore[misc]
+    """Logistic regression on ``X`` with a fixed per-row ``offset`` and no intercept.
+
+    Minimizes the weighted mean log-loss of ``sigmoid(offset + X @ coef_)`` plus
+    ``alpha / 2 * |coef_|^2`` with L-BFGS (scikit-learn's ``LogisticRegression`` takes no
+    offset). Fitted attributes: ``coef_`` (shape ``(n_features,)``), ``n_iter_``.
+    """
+
+    def __init__(self, alpha: float = SITE_ALPHA, max_iter: int = 500) -> None:
+        self.alpha = alpha
+        self.max_iter = max_iter
+
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        offset: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> SiteStageRegression:
+        x = np.asarray(X, dtype=np.float64)
+        t = np.asarray(y, dtype=np.float64)
+        z = np.asarray(offset, dtype=np.float64)
+        w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        w = w / w.sum()
+
+        def loss(coef: F64) -> tuple[float, F64]:
+            u = z + x @ coef
+            p = 1.0 / (1.0 + np.exp(-u))
+            value = float(np.sum(w * (np.logaddexp(0.0, u) - t * u)))
+            value += 0.5 * self.alpha * float(coef @ coef)
+            return value, x.T @ (w * (p - t)) + self.alpha * coef
+
+        result = minimize(
+            loss,
+            np.zeros(x.shape[1]),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iter},
+        )
+        self.coef_ = np.asarray(result.x, dtype=np.float64)
+        self.n_iter_ = int(result.nit)
+        return self
+
+    def decision_function(self, X: npt.ArrayLike, offset: npt.ArrayLike) -> F64:
+        return np.asarray(offset, np.float64) + np.asarray(X, np.float64) @ self.coef_

@@ -1,14 +1,14 @@
 """Fit the site stage (:class:`declutter.site.SiteStageParams`) on labelled sites.
 
-Training only (imports scikit-learn and SciPy, its dependency). The stage is a logistic
-regression whose offset is the trained model's own log-odds and which has no intercept,
-``p = sigmoid(z + x @ coef)``: a row that no other page of its site shares keeps its
-probability. It is fitted on the rows of labelled pages whose site (the page's ``group`` and
-dump style: a batch holds one site's pages in one style) has at least two distinct pages, each
-page's site context being the other pages of its site in the training data; and, with
-``templates``, on site batches built from the pages that are alone in their site, wrapped in
-one of :data:`SITE_TEMPLATES` (a header and a footer whose first line reads as prose,
-labelled chrome), as pages of one site share a template.
+Training only (imports scikit-learn). The stage is a logistic regression
+(:class:`declutter.estimators.SiteStageRegression`) whose offset is the trained model's own
+log-odds and which has no intercept, ``p = sigmoid(z + x @ coef)``: a row that no other page
+of its site shares keeps its probability. It is fitted on the rows of labelled pages whose
+site (the page's ``group`` and dump style: a batch holds one site's pages in one style) has at
+least two distinct pages, each page's site context being the other pages of its site in the
+training data; and, with ``templates``, on site batches built from the pages that are alone in
+their site, wrapped in one of :data:`SITE_TEMPLATES` (a header and a footer whose first line
+reads as prose, labelled chrome), as pages of one site share a template.
 """
 
 from __future__ import annotations
@@ -22,17 +22,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import BaseEstimator
 
 from declutter.data import LabelledPage
+from declutter.estimators import SITE_ALPHA, SiteStageRegression
 from declutter.features import featurize
 from declutter.model import LineModel
 from declutter.site import SITE_FEATURES, SiteCounts, SiteStageParams, row_site_columns
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-# L2 penalty on the weighted mean log-loss: light, the stage has two weights and ~10^5 rows.
-SITE_ALPHA = 1e-4
 MIN_SITE_PAGES = 2  # a site needs another page to give its pages context
 SITE_BATCH = 64  # pages featurized together
 # Templates of invented sites: header lines, then footer lines, all chrome. Each footer opens
@@ -71,55 +69,6 @@ TEMPLATE_SITE_PAGES = 5  # pages per template site
 # Template sites are a complement to real ones: at most this many pages (WCXB dev gives ~1,500
 # pages of real multi-page sites).
 MAX_TEMPLATE_PAGES = 120
-
-
-class SiteStageRegression(BaseEstimator):  # type: ignore[misc]
-    """Logistic regression on ``X`` with a fixed per-row ``offset`` and no intercept.
-
-    Minimizes the weighted mean log-loss of ``sigmoid(offset + X @ coef_)`` plus
-    ``alpha / 2 * |coef_|^2`` with L-BFGS (scikit-learn's ``LogisticRegression`` takes no
-    offset). Fitted attributes: ``coef_`` (shape ``(n_features,)``), ``n_iter_``.
-    """
-
-    def __init__(self, alpha: float = SITE_ALPHA, max_iter: int = 500) -> None:
-        self.alpha = alpha
-        self.max_iter = max_iter
-
-    def fit(
-        self,
-        X: npt.ArrayLike,
-        y: npt.ArrayLike,
-        offset: npt.ArrayLike,
-        sample_weight: npt.ArrayLike | None = None,
-    ) -> SiteStageRegression:
-        from scipy.optimize import minimize  # noqa: PLC0415 - training only
-
-        x = np.asarray(X, dtype=np.float64)
-        t = np.asarray(y, dtype=np.float64)
-        z = np.asarray(offset, dtype=np.float64)
-        w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        w = w / w.sum()
-
-        def loss(coef: F64) -> tuple[float, F64]:
-            u = z + x @ coef
-            p = 1.0 / (1.0 + np.exp(-u))
-            value = float(np.sum(w * (np.logaddexp(0.0, u) - t * u)))
-            value += 0.5 * self.alpha * float(coef @ coef)
-            return value, x.T @ (w * (p - t)) + self.alpha * coef
-
-        result = minimize(
-            loss,
-            np.zeros(x.shape[1]),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.max_iter},
-        )
-        self.coef_ = np.asarray(result.x, dtype=np.float64)
-        self.n_iter_ = int(result.nit)
-        return self
-
-    def decision_function(self, X: npt.ArrayLike, offset: npt.ArrayLike) -> F64:
-        return np.asarray(offset, np.float64) + np.asarray(X, np.float64) @ self.coef_
 
 
 @dataclass(frozen=True)
