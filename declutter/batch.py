@@ -22,7 +22,6 @@ import contextlib
 import gzip
 import io
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -161,6 +160,8 @@ def _start_pool(jobs: int, cleaner: Cleaner) -> Any:
     """A pool of ``jobs`` workers. SIGINT and SIGTERM are blocked while it forks, so that a
     worker never runs the parent's handlers before :func:`_init_worker` sets its own; the
     parent gets a signal that came meanwhile as soon as the pool is up."""
+    import multiprocessing  # noqa: PLC0415 - only with --jobs above 1 (start-up, issue 17)
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if not hasattr(signal, "pthread_sigmask"):
