@@ -25,6 +25,7 @@ import json
 import os
 import re
 import signal
+import stat
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -50,6 +51,9 @@ JSONL_PATTERNS = ("*.jsonl", "*.jsonl.gz")
 # that the working set (~50x the text) stays well under 200 MB (issue 4).
 BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 64  # records or files per unit of work
+# Bytes a JSON Lines input is read by: iterating a 300 MB file's lines took 0.35 s of CPU with
+# the default 8 KB buffer and 0.08 s with this one (issue 17).
+READ_BUFFER = 1 << 20
 IN_FLIGHT_PER_JOB = 4  # units of work queued per worker: bounds memory with --jobs
 SCORE_FORMATS = ("tsv", "jsonl")
 
@@ -598,7 +602,7 @@ def open_input(path: Path | None, stdin: BinaryIO | None) -> IO[bytes]:
             raise InputError("standard input is closed")
         raw = stdin
     else:
-        raw = open_binary(path)
+        raw = open_binary(path, READ_BUFFER)
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
     try:
         magic = buffered.peek(2)[:2]
@@ -681,6 +685,58 @@ def _batches(name: str, lines: Iterable[bytes]) -> Iterator[JsonlBatch]:
 
 
 @dataclass(frozen=True)
+class JsonlRange:
+    """A batch of JSON Lines records as where they lie in a file. With ``--jobs`` the worker
+    reads, parses, cleans and writes them itself: the parent only finds the batches' line
+    boundaries and writes the outputs in order, instead of sending every record through a pipe
+    (issue 17)."""
+
+    name: str
+    path: str
+    first_line: int
+    offset: int  # of the first line in the file, in bytes
+    size: int  # bytes
+    count: int  # lines
+
+
+def _ranges(name: str, path: str, batches: Iterable[JsonlBatch]) -> Iterator[JsonlRange]:
+    """The batches of a file read from its start, as byte ranges."""
+    offset = 0
+    for batch in batches:
+        size = sum(map(len, batch.lines))
+        yield JsonlRange(name, path, batch.first_line, offset, size, len(batch.lines))
+        offset += size
+
+
+def _clean_jsonl_range(args: tuple[JsonlRange, Options]) -> JsonlOutcome:
+    span, options = args
+    try:
+        with Path(span.path).open("rb") as f:
+            f.seek(span.offset)
+            data = f.read(span.size)
+    except OSError as exc:
+        data, why = b"", _strerror(exc)
+    else:
+        why = "it changed while being cleaned"
+    lines = io.BytesIO(data).readlines()  # split at b"\n" only, as the parent's reading did
+    if len(data) != span.size or len(lines) != span.count:
+        last = span.first_line + span.count - 1
+        where = f"{span.name}:{span.first_line}-{last}"
+        return JsonlOutcome(b"", errors=[f"{where}: cannot read again ({why}); records skipped"])
+    return _clean_jsonl_batch((JsonlBatch(span.name, span.first_line, lines), options))
+
+
+def _is_regular_file(stream: IO[bytes]) -> bool:
+    """A plain (not gzip) stream of a regular file, which workers can read again by offset."""
+    if not isinstance(stream, io.BufferedReader):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
 class JsonlJob:
     """One JSON Lines input and where its output goes (``None``: standard streams)."""
 
@@ -754,8 +810,15 @@ def _clean_jsonl_job(
         with _output(job.target, stdout) as out:
             if options.scores == "tsv":
                 write_all(out, tsv_header(True).encode("utf-8"))
-            tasks = ((b, options) for b in _batches(job.name, lines))
-            for outcome in run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs):
+            batches = _batches(job.name, lines)
+            outcomes: Iterator[JsonlOutcome]
+            if n_jobs > 1 and job.source is not None and _is_regular_file(lines.stream):
+                spans = ((r, options) for r in _ranges(job.name, str(job.source), batches))
+                outcomes = run_ordered(_clean_jsonl_range, spans, cleaner, n_jobs)
+            else:
+                tasks = ((b, options) for b in batches)
+                outcomes = run_ordered(_clean_jsonl_batch, tasks, cleaner, n_jobs)
+            for outcome in outcomes:
                 write_all(out, outcome.output)
                 record_outcome(outcome, summary, reporter)
                 reporter.progress(summary.pages, None)
