@@ -195,3 +195,19 @@ def test_a_range_that_changed_before_its_worker_read_it_is_a_failure(tmp_path: P
     assert outcome.errors == [
         f"{src}:1-7: cannot read again (it changed while being cleaned); records skipped"
     ]
+
+
+def test_surrogate_escapes_are_found_in_either_hex_case() -> None:
+    def may(line: str, undecodable: bool = False) -> bool:
+        return batch._may_hold_surrogates(batch.parse_record(line), undecodable)
+
+    assert may('{"t": "odd \\udc80 here"}') and may('{"t": "odd \\uDC80 here"}')
+    assert not may('{"t": "café \\u00e9 😀"}')
+    assert may('{"t": "caf\udce9"}', undecodable=True)
+
+
+def test_an_upper_case_lone_surrogate_escape_stays_escaped() -> None:
+    batch._init_worker_inline(Cleaner())
+    line = b'{"text": "odd \\uDC80 char here."}\n'
+    outcome = batch._clean_jsonl_batch((batch.JsonlBatch("in", 1, [line]), batch.Options()))
+    assert outcome.output.lower() == line.lower()
