@@ -276,10 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         huge = Path(tmp) / "huge.txt"
         page = "".join(t if t.endswith("\n") else t + "\n" for t in texts).encode("utf-8")
-        with huge.open("wb") as f:
+        with huge.open("wb") as sink:
             written = 0
             while written < huge_mb_target * 1e6:
-                f.write(page)
+                sink.write(page)
                 written += len(page)
         huge_lines = written // len(page) * page.count(b"\n")
         tiny = Path(tmp) / "tiny.txt"
