@@ -252,8 +252,10 @@ def _clean_text_jobs(args: tuple[Sequence[TextJob], Options]) -> list[TextOutcom
     outcomes: dict[int, TextOutcome] = {}
     for k, job in enumerate(jobs):
         try:
+            # No name keeps the bytes once decoded: a huge page's bytes are freed before cleaning.
             data = job.data if job.data is not None else read_bytes(job.source)  # type: ignore[arg-type]
             decoded.append((job, decode(data, job.name, options.encoding, options.errors)))
+            del data
         except DeclutterError as exc:
             outcomes[k] = TextOutcome(job, error=str(exc))
     results = _cleaner().process([d.text for _, d in decoded]) if decoded else []
