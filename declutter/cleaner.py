@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress
 
 import numpy as np
@@ -50,9 +51,9 @@ class PageResult:
     # for a model without that stage.
     page_types: dict[str, float] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """The kept lines, byte-identical and in order."""
+        """The kept lines, byte-identical and in order (joined once: callers read it twice)."""
         return "".join(compress(self.lines, self.keep.tolist()))
 
     @property

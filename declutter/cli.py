@@ -17,25 +17,14 @@ from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TypeVar
 
 import typer
 
-from declutter import __version__, batch, warc
+from declutter import __version__, batch
 from declutter.cleaner import Cleaner
-from declutter.corpus import build_all
-from declutter.data import LabelledPage, iter_pages, load_pages
 from declutter.errors import DeclutterError, InputError, ModelError, OutputError, UsageError
-from declutter.evaluate import evaluate
-from declutter.explain import (
-    explain_page,
-    explanation_html,
-    format_colored,
-    format_explanation,
-    page_summary,
-    use_color,
-)
-from declutter.model import default_model_path, load_model, sha256_file
+from declutter.model import load_model
 from declutter.site import SiteIndex
 from declutter.textio import (
     ERROR_HANDLERS,
@@ -45,6 +34,12 @@ from declutter.textio import (
     defer_signal,
     read_bytes,
 )
+
+if TYPE_CHECKING:
+    from declutter.data import LabelledPage
+
+# Modules that only some commands use are imported in those commands: `declutter clean`'s
+# start-up is part of every run (issue 17 measures it).
 
 app = typer.Typer(
     name="declutter",
@@ -423,12 +418,18 @@ def clean(
             cleaner = Cleaner(cleaner.model, cleaner.threshold, cleaner.smoothing, index)
         reporter = _Reporter(quiet)
         stdout = _stdout()
-        if not jsonl and warc.is_warc_plan(the_plan.pairs):
-            if stdout is None and output is None:
-                raise OutputError("standard output is closed; give -o FILE")
-            summary = warc.clean_warc_jobs(the_plan.pairs, cleaner, options, jobs, reporter, stdout)
-            reporter.done(summary, verbose)
-            return EXIT_OK if summary.ok else EXIT_DATA
+        # Only a named file can be WARC: standard input never imports the WARC reader.
+        if not jsonl and any(source is not None for _, source, _ in the_plan.pairs):
+            from declutter import warc  # noqa: PLC0415
+
+            if warc.is_warc_plan(the_plan.pairs):
+                if stdout is None and output is None:
+                    raise OutputError("standard output is closed; give -o FILE")
+                summary = warc.clean_warc_jobs(
+                    the_plan.pairs, cleaner, options, jobs, reporter, stdout
+                )
+                reporter.done(summary, verbose)
+                return EXIT_OK if summary.ok else EXIT_DATA
         if jsonl:
             summary = batch.clean_jsonl_jobs(
                 [batch.JsonlJob(n, s, t) for n, s, t in the_plan.pairs],
@@ -467,6 +468,8 @@ def _count_sites(
         )
     if any(source is None for _, source, _ in pairs):
         raise UsageError(batch.STDIN_TWICE)
+    from declutter import warc  # noqa: PLC0415  (standard input was refused above)
+
     if not jsonl and warc.is_warc_plan(pairs):
         pages = warc.warc_site_pages(pairs, options)
     elif jsonl:
@@ -515,6 +518,15 @@ def explain(
     FILE: a page dump to explain ('-' for standard input)."""
 
     def body() -> int:
+        from declutter.explain import (  # noqa: PLC0415 - only this command
+            explain_page,
+            explanation_html,
+            format_colored,
+            format_explanation,
+            page_summary,
+            use_color,
+        )
+
         data = _read_stdin() if file == "-" else read_bytes(Path(file))
         text = decode(data, file).text
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
@@ -691,6 +703,7 @@ def train(
 
     def body() -> int:
         # Training imports scikit-learn (~2 s): only this command pays for it.
+        from declutter.data import load_pages  # noqa: PLC0415
         from declutter.train import DeclutterTrainer  # noqa: PLC0415
         from declutter.train import train as fit  # noqa: PLC0415
 
@@ -739,6 +752,7 @@ def _site_stage_line(summary: dict[str, Any]) -> str:
 def _adapt(pages: list[LabelledPage], base: str, output: Path) -> int:
     """``declutter train --base``: adapt a model to the pages and print a summary."""
     from declutter.adapt import adapt  # noqa: PLC0415 - imports scikit-learn
+    from declutter.model import default_model_path, sha256_file  # noqa: PLC0415
 
     base_path = None if base == "default" else Path(base)
     base_model = load_model(base_path)
@@ -782,6 +796,9 @@ def evaluate_cmd(
     DATA: labelled pages, as for `declutter train`."""
 
     def body() -> int:
+        from declutter.data import iter_pages  # noqa: PLC0415 - only this command
+        from declutter.evaluate import evaluate  # noqa: PLC0415
+
         cleaner = Cleaner(load_model(model), threshold=threshold, smoothing=smoothing)
         result = evaluate(cleaner, iter_pages(data))
         if result.overall.pages == 0:
@@ -830,6 +847,8 @@ def corpus(
     DATASETS: the folder holding wcxb/ and readability/ (e.g. ../shared/datasets)."""
 
     def body() -> int:
+        from declutter.corpus import build_all  # noqa: PLC0415 - only this command
+
         for name, counts in build_all(datasets, output, jobs).items():
             sys.stdout.write(
                 f"{output / name}: {counts['records']} dumps of {counts['pages']} pages"

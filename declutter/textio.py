@@ -119,10 +119,11 @@ def _not_binary(decoded: Decoded, name: str) -> Decoded:
     return decoded
 
 
-def open_binary(path: Path) -> BinaryIO:
-    """Open a file for reading, with failures as :class:`InputError` naming the file."""
+def open_binary(path: Path, buffering: int = -1) -> BinaryIO:
+    """Open a file for reading (``buffering`` as :func:`open` takes it), with failures as
+    :class:`InputError` naming the file."""
     try:
-        return path.open("rb")
+        return path.open("rb", buffering=buffering)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

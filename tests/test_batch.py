@@ -125,3 +125,89 @@ def test_parse_record_refuses_what_json_refuses() -> None:
     for text in ['{"a": 1,}', '{"a" 1}', "[1]", '{"a": 1} x', "{", '{"a": 1}{}', "{,}"]:
         with pytest.raises(ValueError):
             batch.parse_record(text)
+
+
+# --- JSON Lines read by the workers (--jobs on a plain file) ----------------------------------
+MIXED_JSONL = (
+    b'{"id": 0, "text": "Home\\nThe council met on Tuesday to vote.\\n"}\n'
+    b"\n"
+    b"not json\n"
+    b'{"id": 2, "text": 5}\r\n'
+    b'{"id": 3, "text": "caf\xe9 \\u00e9t\xc3\xa9\\nMore words in a sentence here."}\n'
+    b'{"id": 4}\n'
+    b'{"id": 5, "text": "Last record without a line end."}'
+)
+
+
+class Collected(batch.Reporter):
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.warnings: list[str] = []
+
+    def failure(self, message: str) -> None:
+        self.failures.append(message)
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def _clean_file(src: Path, out: Path, jobs: int) -> tuple[bytes, batch.RunSummary, Collected]:
+    reporter = Collected()
+    job = batch.JsonlJob(str(src), src, out)
+    summary = batch.clean_jsonl_jobs([job], Cleaner(), batch.Options(), jobs, reporter)
+    return out.read_bytes(), summary, reporter
+
+
+def test_workers_reading_byte_ranges_match_one_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "BATCH_ITEMS", 2)  # many ranges, some cut at blank/bad lines
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(MIXED_JSONL * 3)
+    one = _clean_file(src, tmp_path / "one.jsonl", 1)
+    two = _clean_file(src, tmp_path / "two.jsonl", 2)
+    assert one[0] == two[0]
+    assert one[1] == two[1]
+    assert (one[2].failures, one[2].warnings) == (two[2].failures, two[2].warnings)
+    assert f"{src}:3: not valid JSON" in two[2].failures[0]
+
+
+def test_plain_files_are_read_by_the_workers_and_gzip_by_the_parent(tmp_path: Path) -> None:
+    import gzip
+
+    plain, packed = tmp_path / "a.jsonl", tmp_path / "a.jsonl.gz"
+    plain.write_bytes(MIXED_JSONL)
+    packed.write_bytes(gzip.compress(MIXED_JSONL))
+    with batch.open_input(plain, None) as stream:
+        assert batch._is_regular_file(stream)
+    with batch.open_input(packed, None) as stream:
+        assert not batch._is_regular_file(stream)
+
+
+def test_a_range_that_changed_before_its_worker_read_it_is_a_failure(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(MIXED_JSONL)
+    span = batch.JsonlRange(str(src), str(src), 1, 0, len(MIXED_JSONL), 7)
+    src.write_bytes(MIXED_JSONL[:20])  # truncated after the parent found the range
+    batch._init_worker_inline(Cleaner())
+    outcome = batch._clean_jsonl_range((span, batch.Options()))
+    assert outcome.output == b""
+    assert outcome.errors == [
+        f"{src}:1-7: cannot read again (it changed while being cleaned); records skipped"
+    ]
+
+
+def test_surrogate_escapes_are_found_in_either_hex_case() -> None:
+    def may(line: str, undecodable: bool = False) -> bool:
+        return batch._may_hold_surrogates(batch.parse_record(line), undecodable)
+
+    assert may('{"t": "odd \\udc80 here"}') and may('{"t": "odd \\uDC80 here"}')
+    assert not may('{"t": "café \\u00e9 😀"}')
+    assert may('{"t": "caf\udce9"}', undecodable=True)
+
+
+def test_an_upper_case_lone_surrogate_escape_stays_escaped() -> None:
+    batch._init_worker_inline(Cleaner())
+    line = b'{"text": "odd \\uDC80 char here."}\n'
+    outcome = batch._clean_jsonl_batch((batch.JsonlBatch("in", 1, [line]), batch.Options()))
+    assert outcome.output.lower() == line.lower()

@@ -77,6 +77,7 @@ def test_speed_slice(tmp_path: Path) -> None:
     assert speed.main(["--quick", "--out", str(out), "--no-training"]) == 0
     text = out.read_text()
     assert "MB/s" in text and "Start-up" in text and "peak RSS" in text
+    assert "bytes a line" in text  # one huge page's memory
     assert "Where the library's time goes" in text and "could reach at most" in text
 
 

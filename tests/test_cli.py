@@ -521,3 +521,22 @@ def test_the_cli_does_not_import_scikit_learn() -> None:
     )
     assert "sklearn" not in loaded
     assert "declutter.train" not in loaded
+
+
+def test_cleaning_standard_input_imports_only_what_it_uses() -> None:
+    # Start-up is part of every run (issue 17): modules of other commands stay unloaded.
+    code = (
+        "import sys\nfrom declutter.cli import main\ntry:\n    main()\nexcept SystemExit:\n"
+        "    pass\nsys.stderr.write(' '.join(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "clean"],
+        input="one line\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == "one line\n"
+    loaded = set(result.stderr.split())
+    others = {"declutter.warc", "declutter.explain", "declutter.corpus", "declutter.evaluate"}
+    assert "declutter.batch" in loaded and not others & loaded
