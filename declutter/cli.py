@@ -709,6 +709,9 @@ def train(
 
         if output.is_dir():
             raise UsageError(f"--output {output} is a folder; give a file name")
+        # Checked before training, which takes minutes on a corpus, not after it.
+        if not output.parent.is_dir():
+            raise UsageError(f"--output {output}: folder {output.parent} does not exist")
         _refuse_output_over_data(output, data)
         pages = load_pages(data)
         if base is not None:

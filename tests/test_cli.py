@@ -371,6 +371,17 @@ def test_train_without_data(tmp_path: Path) -> None:
     assert "no labelled pages" in result.stderr
 
 
+def test_train_refuses_an_output_folder_that_does_not_exist_before_training(
+    tmp_path: Path,
+) -> None:
+    # The failing input: training ran for minutes, then could not write /tmp/newmodel/m.joblib.
+    data = Path(__file__).resolve().parent.parent / "training_data"
+    result = invoke(["train", str(data), "-o", str(tmp_path / "missing" / "m.joblib")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert "held-out" not in result.stdout  # refused before training, not after
+
+
 def test_eval_prints_line_and_word_scores(model_file: Path) -> None:
     data = Path(__file__).resolve().parent.parent / "training_data"
     result = invoke(["eval", str(data), "--model", str(model_file)])
