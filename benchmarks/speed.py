@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import json
+import os
 import pstats
 import shutil
 import subprocess
@@ -141,12 +143,127 @@ def side_by_side(first: list[str], second: list[str]) -> float:
         return C.median([r[0] for r in pool.map(peak_rss_of, [first, second])])
 
 
+def c4_split_clean(text: str) -> str:
+    """The C4 line rules over lines split by the standard library (``str.split``), as the
+    speed baseline is defined: nothing of declutter's own code."""
+    return "\n".join(line for line in text.split("\n") if C.c4_keep(line))
+
+
+# The whole-process baseline: a C4-rules script reading and writing JSON Lines with the
+# standard library's json, as a user would write it; self-contained (the rules' source is
+# pasted in), so it imports nothing of declutter's or numpy's.
+C4_JSONL_LOOP = """
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", encoding="utf-8") as out:
+    for raw in src:
+        record = json.loads(raw)
+        lines = record["text"].split("\\n")
+        record["text"] = "\\n".join(line for line in lines if c4_keep(line))
+        out.write(json.dumps(record, ensure_ascii=False) + "\\n")
+"""
+
+
+def c4_jsonl_script() -> str:
+    rules = "".join(
+        f"{name} = {getattr(C, name)!r}\n"
+        for name in ("C4_TERMINAL", "C4_MIN_WORDS", "C4_MAX_WORD_CHARS", "C4_POLICY")
+    )
+    return rules + inspect.getsource(C.c4_keep) + C4_JSONL_LOOP
+
+
+def c4_jsonl_cpu(src: Path, dst: Path) -> float:
+    """CPU seconds (user + system) of the C4 JSON Lines script as a whole process."""
+    timer = "/usr/bin/time"
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
+        subprocess.run(
+            [
+                timer,
+                "-f",
+                "%U %S",
+                "-o",
+                report.name,
+                sys.executable,
+                "-c",
+                c4_jsonl_script(),
+                str(src),
+                str(dst),
+            ],
+            check=True,
+        )
+        user, system = report.read().strip().splitlines()[-1].split()
+    return float(user) + float(system)
+
+
+# The library as issue 17 found it (pure numpy), run from a git worktree of that commit in a
+# fresh process on the same texts, alternating with this checkout's library in its own fresh
+# process: "3x the pages per second, one page per call" is measured against it.
+REFERENCE = "c825738"
+_LIBRARY_TIMER = """
+import json, sys, time
+from declutter.cleaner import Cleaner
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+batch_size = int(sys.argv[2])
+cleaner = Cleaner()
+cleaner.clean_many(texts[:16])
+start = time.perf_counter()
+for i in range(0, len(texts), batch_size):
+    cleaner.clean_many(texts[i : i + batch_size])
+batch = time.perf_counter() - start
+start = time.perf_counter()
+for text in texts:
+    cleaner.clean(text)
+print(json.dumps([batch, time.perf_counter() - start]))
+"""
+
+
+def library_times(source: Path, texts_json: Path) -> tuple[float, float]:
+    """Seconds of the library in the checkout at ``source`` on the texts, in batches of
+    LIBRARY_BATCH and one page per call, in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LIBRARY_TIMER, str(texts_json), str(LIBRARY_BATCH)],
+        env=env,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    batch, single = json.loads(done.stdout)
+    return float(batch), float(single)
+
+
+def against_reference(texts: list[str], rev: str, repeats: int) -> tuple[float, ...]:
+    """Median seconds (reference batch, reference one per call, ours batch, ours one per call)
+    over ``repeats`` alternating rounds; the reference is ``rev`` in a temporary worktree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "reference"
+        git = ["git", "-C", str(C.ROOT)]
+        subprocess.run(
+            [*git, "worktree", "add", "--detach", str(tree), rev], check=True, capture_output=True
+        )
+        try:
+            texts_json = Path(tmp) / "texts.json"
+            texts_json.write_text(json.dumps(texts), encoding="utf-8")
+            theirs, ours = [], []
+            for _ in range(repeats):
+                theirs.append(library_times(tree, texts_json))
+                ours.append(library_times(C.ROOT, texts_json))
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
+    return tuple(C.median([r[k] for r in runs]) for runs in (theirs, ours) for k in (0, 1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, few repeats (CI)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=C.BENCHMARKS_MD)
     parser.add_argument("--no-training", action="store_true", help="skip the training timing")
+    parser.add_argument(
+        "--reference",
+        default=REFERENCE,
+        help=f"commit whose library is timed side by side (default {REFERENCE}; '' for none)",
+    )
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     if not (C.DATASETS / "wcxb" / "test").is_dir():
@@ -172,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def c4() -> None:
         for t in texts:
-            C.c4_clean(t)
+            c4_split_clean(t)
 
     def split_only() -> None:
         for t in texts:
@@ -233,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+    reference = None
+    if args.reference and not args.quick:
+        reference = against_reference(texts, args.reference, min(repeats, 3))
+
     # Start-up of a whole process.
     startups = []
     for _ in range(repeats + 1):
@@ -259,11 +380,13 @@ def main(argv: list[str] | None = None) -> int:
         one_job = ["clean", "--jsonl", str(big), "-o", out1, "-q"]
         two_jobs = ["clean", "--jsonl", str(big), "-o", out2, "-q", "--jobs", "2"]
         other_job = ["clean", "--jsonl", str(big), "-o", str(Path(tmp) / "o3.jsonl"), "-q"]
-        runs1, runs2, pairs = [], [], []
+        runs1, runs2, pairs, c4_cpus = [], [], [], []
         for _ in range(1 if args.quick else BIG_RUNS):
             runs1.append(peak_rss_of(one_job))
             runs2.append(peak_rss_of(two_jobs))
             pairs.append(side_by_side(one_job, other_job))
+            c4_cpus.append(c4_jsonl_cpu(big, Path(tmp) / "c4.jsonl"))
+        cpu_c4 = C.median(c4_cpus)
         # Median wall and CPU seconds; the largest peak RSS of any run.
         t1, cpu1 = C.median([r[0] for r in runs1]), C.median([r[2] for r in runs1])
         t2, cpu2 = C.median([r[0] for r in runs2]), C.median([r[2] for r in runs2])
@@ -340,7 +463,19 @@ def main(argv: list[str] | None = None) -> int:
         f"({cpu1:.1f} s of CPU), peak RSS **{rss1:.0f} MB**; {t2:.1f} s with `--jobs 2` "
         f"(**{t1 / t2:.2f}×**; {cpu2:.1f} s of CPU in all processes), peak RSS of the largest "
         f"process {rss2:.0f} MB; outputs identical: {same}.",
+        f"- Whole process, CPU time on that file: `declutter clean --jsonl` {cpu1:.1f} s against "
+        f"{cpu_c4:.1f} s for a C4-rules script reading and writing the same JSON Lines with the "
+        f"standard library's `json` (**{cpu1 / cpu_c4:.2f}×** its CPU; medians).",
     ]
+    if reference is not None:
+        ref_batch, ref_single, our_batch, our_single = reference
+        out.append(
+            f"- Against the library at {args.reference} (pure numpy, as issue 17 found it), each "
+            f"in a fresh process on the same {n} pages, {min(repeats, 3)} alternating rounds: "
+            f"batches of {LIBRARY_BATCH} {mb / ref_batch:.1f} → {mb / our_batch:.1f} MB/s "
+            f"(**{ref_batch / our_batch:.2f}×**); one page per call {n / ref_single:.0f} → "
+            f"{n / our_single:.0f} pages/s (**{ref_single / our_single:.2f}×**)."
+        )
     out.append(huge_line)
     if train_line:
         out.append(train_line)
