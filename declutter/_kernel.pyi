@@ -1,0 +1,63 @@
+"""Type stub of the compiled character pass (declutter/_kernel.pyx)."""
+
+import numpy as np
+import numpy.typing as npt
+
+BASE: int
+MIX1: int
+MIX2: int
+SALT_UNIGRAM: int
+SALT_BIGRAM: int
+SALT_FIRST: int
+SALT_LINE: int
+BIGRAM_MULT: int
+KIND_MASK: int
+SPECIAL_SHIFT: int
+SPECIAL_MASK: int
+WORD_FLAG: int
+VISIBLE_FLAG: int
+UPPER_FLAG: int
+ITEM_FLAG: int
+SPACE_FLAG: int
+CLOSER_FLAG: int
+BULLET_FLAG: int
+VOCAB_ICON: int
+VOCAB_UI: int
+VOCAB_FUNCTION: int
+VOCAB_WEB: int
+N_CODE_FIELDS: int
+
+COUNTS: tuple[str, ...]
+LEX_NAMESPACES: tuple[str, ...]
+
+def word_hashes(
+    cu: npt.NDArray[np.uint16], code: npt.NDArray[np.uint16], fold: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.uint64]: ...
+
+class CharPass:
+    def __init__(
+        self,
+        code: npt.NDArray[np.uint16],
+        fold: npt.NDArray[np.uint32],
+        vocab_keys: npt.NDArray[np.uint32],
+        vocab_bits: npt.NDArray[np.uint8],
+        zeros_hash: npt.NDArray[np.uint64],
+        icon_suffix_hash: int,
+        icon_suffix_len: int,
+        long_word: int,
+        short_unit_words: int,
+        prefix_words: int,
+        max_closers: int,
+        hash_bits: int,
+    ) -> None: ...
+    def run(
+        self, cu: npt.NDArray[np.uint16]
+    ) -> tuple[
+        npt.NDArray[np.int32],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.uint64],
+        tuple[npt.NDArray[np.int64], ...],
+        tuple[npt.NDArray[np.int32], ...],
+    ]: ...
