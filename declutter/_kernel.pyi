@@ -28,6 +28,9 @@ VOCAB_WEB: int
 N_CODE_FIELDS: int
 
 COUNTS: tuple[str, ...]
+CLASSES_AT: int
+SPECIALS_AT: int
+N_COLUMNS: int
 LEX_NAMESPACES: tuple[str, ...]
 
 def word_hashes(
@@ -54,10 +57,24 @@ class CharPass:
         self, cu: npt.NDArray[np.uint16]
     ) -> tuple[
         npt.NDArray[np.int32],
-        npt.NDArray[np.int32],
-        npt.NDArray[np.int32],
         npt.NDArray[np.uint64],
         npt.NDArray[np.uint64],
         tuple[npt.NDArray[np.int64], ...],
         tuple[npt.NDArray[np.int32], ...],
     ]: ...
+
+def join_and_sample(
+    cu: npt.NDArray[np.uint16],
+    nl: npt.NDArray[np.int64],
+    joins: npt.NDArray[np.uint8],
+    code: npt.NDArray[np.uint16],
+    limit: int,
+    head: int,
+    tail: int,
+) -> tuple[
+    npt.NDArray[np.uint16],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+]: ...

@@ -22,6 +22,7 @@ Hashes, all modulo 2**32 or 2**64 and so identical on every platform:
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
 
 # --- hashing constants (declutter.features reads them from here) ------------------------------
 BASE = 0x01000193  # FNV-1 32-bit prime: odd, hence invertible modulo 2**32
@@ -68,6 +69,7 @@ cdef uint16_t C_KIND_MASK = KIND_MASK
 cdef uint16_t C_WORD_FLAG = WORD_FLAG
 cdef uint16_t C_VISIBLE_FLAG = VISIBLE_FLAG
 cdef uint16_t C_UPPER_FLAG = UPPER_FLAG
+cdef uint16_t C_ITEM_FLAG = ITEM_FLAG
 cdef uint16_t C_SPACE_FLAG = SPACE_FLAG
 cdef uint16_t C_CLOSER_FLAG = CLOSER_FLAG
 cdef uint16_t C_BULLET_FLAG = BULLET_FLAG
@@ -98,6 +100,11 @@ cpdef enum Count:
 
 
 COUNTS = tuple(map(str.lower, Count.__members__))
+# The count table of CharPass.run: the named counts, then the code units of each class, then
+# those of each special category (column SPECIALS_AT stays 0: category 0 is "none").
+CLASSES_AT = len(COUNTS)
+SPECIALS_AT = CLASSES_AT + N_CODE_FIELDS
+N_COLUMNS = SPECIALS_AT + N_CODE_FIELDS
 LEX_NAMESPACES = ("word", "bigram", "first", "line")
 
 
@@ -186,11 +193,10 @@ cdef class CharPass:
     def run(self, const uint16_t[::1] cu):
         """Count per unit of ``cu``, code units that end with ``"\\n"`` (uint16, shape (n,)).
 
-        Returns ``(counts, classes, specials, unit_hash, prefix_hash, lex_rows, lex_buckets)``:
-        int32 ``counts`` of shape (units, len(COUNTS)) named by :data:`COUNTS`; int32
-        ``classes`` and ``specials`` of shape (units, N_CODE_FIELDS), each unit's code units
-        (its "\\n" included) by class and by special category (column 0 of ``specials`` stays
-        0); uint64 ``unit_hash`` and ``prefix_hash`` of shape (units,) (0 for a unit without
+        Returns ``(table, unit_hash, prefix_hash, lex_rows, lex_buckets)``: the int32 count
+        ``table`` of shape (units, N_COLUMNS), its first columns named by :data:`COUNTS`, then
+        from CLASSES_AT and SPECIALS_AT each unit's code units (its "\\n" included) by class
+        and by special category; uint64 ``unit_hash`` and ``prefix_hash`` of shape (units,) (0 for a unit without
         words, and for one with fewer than ``prefix_words`` words); per namespace of
         :data:`LEX_NAMESPACES`, the unit of each occurrence (int64, ascending) and its bucket
         (int32). Raises ``ValueError`` when ``cu`` does not end with ``"\\n"``.
@@ -203,17 +209,14 @@ cdef class CharPass:
             if cu[i] == 10:
                 n_units += 1
         cdef Py_ssize_t max_words = (n + 1) // 2
-        counts_arr = np.zeros((n_units, len(COUNTS)), dtype=np.int32)
-        classes_arr = np.zeros((n_units, N_CODE_FIELDS), dtype=np.int32)
-        specials_arr = np.zeros((n_units, N_CODE_FIELDS), dtype=np.int32)
+        table_arr = np.zeros((n_units, N_COLUMNS), dtype=np.int32)
         unit_hash_arr = np.zeros(n_units, dtype=np.uint64)
         prefix_hash_arr = np.zeros(n_units, dtype=np.uint64)
         rows_arr = [np.empty(max_words, dtype=np.int64) for _ in range(2)]
         rows_arr += [np.empty(n_units, dtype=np.int64) for _ in range(2)]
         buckets_arr = [np.empty(len(r), dtype=np.int32) for r in rows_arr]
-        cdef int32_t[:, ::1] counts = counts_arr
-        cdef int32_t[:, ::1] classes = classes_arr
-        cdef int32_t[:, ::1] specials = specials_arr
+        cdef int32_t[:, ::1] table = table_arr
+        cdef Py_ssize_t classes_at = CLASSES_AT, specials_at = SPECIALS_AT
         cdef uint64_t[::1] unit_hash = unit_hash_arr
         cdef uint64_t[::1] prefix_hash = prefix_hash_arr
         cdef int64_t[::1] word_rows = rows_arr[0], bigram_rows = rows_arr[1]
@@ -239,10 +242,10 @@ cdef class CharPass:
             for i in range(n):
                 c = cu[i]
                 cd = code[c]
-                row = &counts[unit, 0]
-                classes[unit, cd & C_KIND_MASK] += 1
+                row = &table[unit, 0]
+                row[classes_at + (cd & C_KIND_MASK)] += 1
                 if cd & 0x00F0:
-                    specials[unit, (cd >> 4) & 15] += 1
+                    row[specials_at + ((cd >> 4) & 15)] += 1
                 if cd & C_VISIBLE_FLAG:
                     if first_vis < 0:
                         first_vis = i
@@ -355,11 +358,84 @@ cdef class CharPass:
                 uhash, phash, words_in_unit = 0, 0, 0
         used = (n_word, n_bigram, n_first, n_line)
         return (
-            counts_arr,
-            classes_arr,
-            specials_arr,
+            table_arr,
             unit_hash_arr,
             prefix_hash_arr,
             tuple(r[:m] for r, m in zip(rows_arr, used)),
             tuple(b[:m] for b, m in zip(buckets_arr, used)),
         )
+
+
+def join_and_sample(
+    uint16_t[::1] cu,
+    const int64_t[::1] nl,
+    uint8_t[::1] joins,
+    const uint16_t[::1] code,
+    Py_ssize_t limit,
+    Py_ssize_t head,
+    Py_ssize_t tail,
+):
+    """Lines into units: join hard-wrapped lines, keep only the ends of long units.
+
+    ``cu`` holds lines each ended by ``"\\n"`` (at ``nl``, int64); ``joins`` (uint8, one per
+    line) marks the lines that may join the next (declutter.lines.wrap_joins). A join is
+    dropped when the next line has no visible code unit or starts with one carrying ITEM_FLAG;
+    a kept join turns its ``"\\n"`` into a space, in ``cu`` and ``joins`` both changed in place.
+    A unit longer than ``limit`` keeps its first ``head`` code units, the last of them made a
+    space, and its last ``tail`` ones with its ``"\\n"``.
+
+    Returns ``(units, lengths, sampled, line_unit, unit_last_line)``: the kept code units
+    (uint16), each unit's true and kept length without its newline, each line's unit and each
+    unit's last line (int64).
+    """
+    cdef Py_ssize_t n_lines = nl.shape[0], k, i, j, n_units = 0
+    if joins.shape[0] != n_lines or (n_lines and nl[n_lines - 1] != cu.shape[0] - 1):
+        raise ValueError("joins and newlines must match the lines of cu")
+    if n_lines and joins[n_lines - 1]:
+        raise ValueError("the last line cannot join a next one")
+    for k in range(n_lines - 1):
+        if joins[k]:
+            # The next line's first visible code unit: a list item or heading never continues.
+            j = -1
+            for i in range(nl[k] + 1, nl[k + 1]):
+                if code[cu[i]] & C_VISIBLE_FLAG:
+                    j = i
+                    break
+            if j < 0 or code[cu[j]] & C_ITEM_FLAG:
+                joins[k] = 0
+            else:
+                cu[nl[k]] = 32
+        if not joins[k]:
+            n_units += 1
+    n_units += 1 if n_lines else 0
+    lengths_arr = np.empty(n_units, dtype=np.int64)
+    sampled_arr = np.empty(n_units, dtype=np.int64)
+    line_unit_arr = np.empty(n_lines, dtype=np.int64)
+    last_line_arr = np.empty(n_units, dtype=np.int64)
+    out_arr = np.empty(cu.shape[0], dtype=np.uint16)
+    cdef int64_t[::1] lengths = lengths_arr, sampled = sampled_arr
+    cdef int64_t[::1] line_unit = line_unit_arr, last_line = last_line_arr
+    cdef uint16_t[::1] out = out_arr
+    cdef Py_ssize_t unit = 0, start = 0, end, length, m = 0
+    for k in range(n_lines):
+        line_unit[k] = unit
+        if joins[k]:
+            continue
+        end = nl[k]  # the unit is cu[start:end], then its "\n"
+        length = end - start
+        lengths[unit] = length
+        last_line[unit] = k
+        if length > limit:
+            cu[start + head - 1] = 32
+            memcpy(&out[m], &cu[start], head * sizeof(uint16_t))
+            m += head
+            memcpy(&out[m], &cu[end - tail], (tail + 1) * sizeof(uint16_t))
+            m += tail + 1
+            sampled[unit] = head + tail
+        else:
+            memcpy(&out[m], &cu[start], (length + 1) * sizeof(uint16_t))
+            m += length + 1
+            sampled[unit] = length
+        unit += 1
+        start = end + 1
+    return out_arr[:m], lengths_arr, sampled_arr, line_unit_arr, last_line_arr

@@ -125,9 +125,7 @@ class _UnitStats:
     """Per-unit counts from one character pass (rows = units, in text order); see
     :meth:`declutter._kernel.CharPass.run`."""
 
-    counts: I32  # (n, len(_kernel.COUNTS)): raw counts, named by _kernel.COUNTS
-    classes: I32  # (n, N_CLASSES) counts of each character class
-    specials: I32  # (n, N_SPECIAL + 1) counts of each special category
+    table: I32  # (n, _kernel.N_COLUMNS): the named counts, the classes, the special categories
     unit_hash: U64  # order-free hash of the unit's words (0 when it has none)
     prefix_hash: U64  # hash of the unit's first PREFIX_WORDS words (0 when it has fewer)
     # Hashed lexical features per namespace (LEX_NAMESPACES): the unit of each occurrence
@@ -136,8 +134,18 @@ class _UnitStats:
     lex_buckets: tuple[I32, ...]
 
     def count(self, name: str) -> I32:
-        """One column of ``counts`` by its name in ``_kernel.COUNTS``."""
-        return self.counts[:, _COUNT_COLUMNS[name]]
+        """One column of the table by its name in ``_kernel.COUNTS``."""
+        return self.table[:, _COUNT_COLUMNS[name]]
+
+    @property
+    def classes(self) -> I32:
+        """(n, N_CLASSES) counts of each character class."""
+        return self.table[:, _kernel.CLASSES_AT : _kernel.CLASSES_AT + uc.N_CLASSES]
+
+    @property
+    def specials(self) -> I32:
+        """(n, N_SPECIAL + 1) counts of each special category."""
+        return self.table[:, _kernel.SPECIALS_AT : _kernel.SPECIALS_AT + N_SPECIAL + 1]
 
 
 _COUNT_COLUMNS = {name: k for k, name in enumerate(_kernel.COUNTS)}
@@ -252,22 +260,13 @@ _CHAR_PASS = _kernel_pass()
 
 def _char_pass(cu: U16) -> _UnitStats:
     """Count per unit of code units ending in newlines; see :class:`_UnitStats`."""
-    counts, classes, specials, unit_hash, prefix_hash, lex_rows, lex_buckets = _CHAR_PASS.run(cu)
-    return _UnitStats(
-        counts=counts,
-        classes=classes[:, : uc.N_CLASSES],
-        specials=specials[:, : N_SPECIAL + 1],
-        unit_hash=unit_hash,
-        prefix_hash=prefix_hash,
-        lex_rows=lex_rows,
-        lex_buckets=lex_buckets,
-    )
+    return _UnitStats(*_CHAR_PASS.run(cu))
 
 
 def _concat_stats(parts: list[_UnitStats]) -> _UnitStats:
     if len(parts) == 1:
         return parts[0]
-    offsets = np.cumsum([0] + [len(p.counts) for p in parts[:-1]])
+    offsets = np.cumsum([0] + [len(p.table) for p in parts[:-1]])
     fields: dict[str, object] = {}
     for name in _UnitStats.__dataclass_fields__:
         values = [getattr(p, name) for p in parts]
@@ -326,48 +325,23 @@ def _pieces(bodies: Sequence[str | None]) -> Iterator[list[tuple[int, str]]]:
 
 
 def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
-    """Join hard-wrapped lines into units and sample long units, all in numpy."""
+    """Join hard-wrapped lines into units and sample long units (see _kernel.join_and_sample).
+
+    A list item or heading never continues the line before it, and neither does a line of
+    spaces only. A long unit keeps its first SAMPLE_HEAD and last SAMPLE_TAIL characters, a
+    space between.
+    """
     cu = _encode("\n".join(text for _, text in pieces) + "\n").copy()
     nl = np.flatnonzero(cu == 10)
-    line_start = np.concatenate([[0], nl[:-1] + 1])
-    line_len = nl - line_start
+    line_len = np.diff(nl, prepend=-1) - 1
     piece_lines = np.array([text.count("\n") + 1 for _, text in pieces], dtype=np.int64)
     line_piece = np.repeat(np.arange(len(pieces)), piece_lines)
-    joins = wrap_joins(line_len, line_piece)
-    if joins.any():
-        # A list item or heading never continues the line before it, and neither does a line
-        # of spaces only. The look-ahead stays inside the next line: past it lies another
-        # line, or another page of the batch.
-        vis = np.flatnonzero(_CODE[cu] & _VISIBLE_FLAG)
-        nxt = np.flatnonzero(joins) + 1
-        at = np.searchsorted(vis, line_start[nxt])
-        first = vis[np.minimum(at, len(vis) - 1)]
-        inside = (at < len(vis)) & (first < nl[nxt])
-        joins[nxt - 1] &= inside & ((_CODE[cu[first]] & _ITEM_FLAG) == 0)
-        cu[nl[joins]] = ord(" ")
-    line_unit = np.zeros(len(nl), dtype=np.int64)
-    np.cumsum(~joins[:-1], out=line_unit[1:])
-    unit_end = nl[~joins]
-    unit_start = np.concatenate([[0], unit_end[:-1] + 1])
-    lengths = unit_end - unit_start
-    sampled = lengths
-    long = lengths > SAMPLE_LIMIT
-    if long.any():
-        # Keep a long unit's first SAMPLE_HEAD and last SAMPLE_TAIL characters, a space between.
-        head_end = unit_start[long] + SAMPLE_HEAD
-        tail_start = unit_end[long] - SAMPLE_TAIL
-        cu[head_end - 1] = ord(" ")
-        # Alternating kept and dropped runs: [0, head_end), [head_end, tail_start), ...
-        bounds = np.empty(2 * len(head_end) + 2, dtype=np.int64)
-        bounds[0], bounds[-1] = 0, len(cu)
-        bounds[1:-1:2], bounds[2:-1:2] = head_end, tail_start
-        runs = np.diff(bounds)
-        keep = np.repeat(np.arange(len(runs)) % 2 == 0, runs)
-        cu = cu[keep]
-        sampled = np.where(long, SAMPLE_HEAD + SAMPLE_TAIL, lengths)
+    joins = wrap_joins(line_len, line_piece).view(np.uint8)
+    cu, lengths, sampled, line_unit, unit_last_line = _kernel.join_and_sample(
+        cu, nl, joins, _CODE, SAMPLE_LIMIT, SAMPLE_HEAD, SAMPLE_TAIL
+    )
     pages = np.array([page for page, _ in pieces], dtype=np.int64)
-    unit_page = pages[line_piece[np.flatnonzero(~joins)]]
-    return _Chunk(cu, lengths, sampled, line_unit, unit_page)
+    return _Chunk(cu, lengths, sampled, line_unit, pages[line_piece[unit_last_line]])
 
 
 # --- feature names ---------------------------------------------------------------------------

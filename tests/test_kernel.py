@@ -148,9 +148,11 @@ def reference(cu: list[int]) -> list[dict[str, Any]]:
 def kernel(cu: list[int]) -> list[dict[str, Any]]:
     """The kernel's output in the reference's shape."""
     array = np.array(cu, dtype=np.uint16)
-    counts, classes, specials, unit_hash, prefix_hash, lex_rows, lex_buckets = F._CHAR_PASS.run(
-        array
-    )
+    table, unit_hash, prefix_hash, lex_rows, lex_buckets = F._CHAR_PASS.run(array)
+    assert table.shape[1] == _kernel.N_COLUMNS
+    counts = table[:, : _kernel.CLASSES_AT]
+    classes = table[:, _kernel.CLASSES_AT : _kernel.SPECIALS_AT]
+    specials = table[:, _kernel.SPECIALS_AT :]
     out = []
     for unit in range(len(counts)):
         u: dict[str, Any] = {name: int(counts[unit, k]) for k, name in enumerate(_kernel.COUNTS)}
@@ -230,3 +232,55 @@ pieces = st.one_of(
 @given(st.lists(pieces, max_size=30).map("".join))
 def test_kernel_matches_the_reference(text: str) -> None:
     assert_same(text)
+
+
+def join_and_sample_reference(
+    lines: list[list[int]], joins: list[bool], limit: int, head: int, tail: int
+) -> tuple[list[int], list[int], list[int], list[bool]]:
+    """Units of lines (code units without newlines), as plain lists."""
+    lines = [list(line) for line in lines]
+    joins = list(joins)
+    for k in range(len(lines) - 1):
+        visible = [c for c in lines[k + 1] if CODE[c] & _kernel.VISIBLE_FLAG]
+        if joins[k] and (not visible or CODE[visible[0]] & _kernel.ITEM_FLAG):
+            joins[k] = False
+    out: list[int] = []
+    lengths: list[int] = []
+    line_unit: list[int] = []
+    unit: list[int] = []
+    for k, line in enumerate(lines):
+        line_unit.append(len(lengths))
+        unit += line + ([ord(" ")] if joins[k] else [])
+        if joins[k]:
+            continue
+        lengths.append(len(unit))
+        if len(unit) > limit:
+            unit = [*unit[: head - 1], ord(" "), *unit[-tail:]]
+        out += [*unit, 10]
+        unit = []
+    return out, lengths, line_unit, joins
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(units_of("ab •#\u3000\udcff")), max_size=20), st.booleans()
+        ),
+        min_size=1,
+    )
+)
+def test_join_and_sample_matches_the_reference(lines_joins: list[tuple[list[int], bool]]) -> None:
+    lines = [line for line, _ in lines_joins]
+    joins = [join for _, join in lines_joins[:-1]] + [False]
+    limit, head, tail = 8, 4, 3
+    cu = np.array([c for line in lines for c in [*line, 10]], dtype=np.uint16)
+    nl = np.flatnonzero(cu == 10)
+    flags = np.array(joins, dtype=np.uint8)
+    got = _kernel.join_and_sample(cu, nl, flags, F._CODE, limit, head, tail)
+    out, lengths, line_unit, kept_joins = join_and_sample_reference(lines, joins, limit, head, tail)
+    assert got[0].tolist() == out
+    assert got[1].tolist() == lengths
+    assert got[2].tolist() == [min(n, head + tail) if n > limit else n for n in lengths]
+    assert got[3].tolist() == line_unit
+    assert got[4].tolist() == [k for k, join in enumerate(kept_joins) if not join]
