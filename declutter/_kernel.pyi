@@ -78,3 +78,12 @@ def join_and_sample(
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
 ]: ...
+
+def neighbour_columns(
+    dense: npt.NDArray[np.float32],
+    col: int,
+    columns: npt.NDArray[np.float32],
+    offsets: npt.NDArray[np.int64],
+    before: npt.NDArray[np.int64],
+    after: npt.NDArray[np.int64],
+) -> int: ...

@@ -439,3 +439,36 @@ def join_and_sample(
         unit += 1
         start = end + 1
     return out_arr[:m], lengths_arr, sampled_arr, line_unit_arr, last_line_arr
+
+
+def neighbour_columns(
+    float[::1, :] dense,
+    Py_ssize_t col,
+    const float[:, ::1] columns,
+    const int64_t[::1] offsets,
+    const int64_t[::1] before,
+    const int64_t[::1] after,
+):
+    """Write each row's neighbours into ``dense``: offset by offset, feature by feature.
+
+    ``columns`` (float32, shape (k, n)) holds k features of n rows; ``before``/``after`` say
+    how many rows of its page come before and after each row. For each offset in turn, the k
+    columns of ``dense`` (float32, Fortran order, n rows) from ``col`` on get each row's values
+    ``offset`` rows away, 0 where that is beyond the row's page. Returns the next free column.
+    """
+    cdef Py_ssize_t n = dense.shape[0], k = columns.shape[0], i, j, o, off, c = col
+    if columns.shape[1] != n or before.shape[0] != n or after.shape[0] != n:
+        raise ValueError("columns, before and after need one entry per row of dense")
+    if col < 0 or col + k * offsets.shape[0] > dense.shape[1]:
+        raise ValueError("dense has too few columns")
+    with nogil:
+        for o in range(offsets.shape[0]):
+            off = offsets[o]
+            for j in range(k):
+                for i in range(n):
+                    if (after[i] >= off) if off >= 0 else (before[i] >= -off):
+                        dense[i, c] = columns[j, i + off]
+                    else:
+                        dense[i, c] = 0
+                c += 1
+    return c

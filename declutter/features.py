@@ -33,7 +33,7 @@ from declutter import _kernel
 from declutter import _unicode as uc
 from declutter import vocabulary as vocab
 from declutter.lines import bodies_text, wrap_joins
-from declutter.rows import page_room, shifted, window_means
+from declutter.rows import page_room, window_means
 
 F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
@@ -468,12 +468,9 @@ def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:
 
 def _fill_context(dense: F32, f: dict[str, F32], before: I64, after: I64) -> None:
     """Write the neighbour and window columns of ``dense`` (after the base columns)."""
-    col = len(BASE_FEATURES)
-    # Column-major, like dense: blocks are copied into it without a transpose.
-    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES]).T
-    for off in NEIGHBOUR_OFFSETS:
-        dense[:, col : col + len(NEIGHBOUR_FEATURES)] = shifted(neighbours, off, before, after, 0.0)
-        col += len(NEIGHBOUR_FEATURES)
+    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES])
+    offsets = np.array(NEIGHBOUR_OFFSETS, dtype=np.int64)
+    col = _kernel.neighbour_columns(dense, len(BASE_FEATURES), neighbours, offsets, before, after)
     windowed = np.stack([f[name] for name in WINDOW_FEATURES], axis=1)
     means = window_means(windowed, WINDOWS, before, after)
     for half in WINDOWS:

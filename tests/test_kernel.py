@@ -284,3 +284,28 @@ def test_join_and_sample_matches_the_reference(lines_joins: list[tuple[list[int]
     assert got[2].tolist() == [min(n, head + tail) if n > limit else n for n in lengths]
     assert got[3].tolist() == line_unit
     assert got[4].tolist() == [k for k, join in enumerate(kept_joins) if not join]
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(st.integers(1, 6), max_size=6), st.lists(st.integers(-4, 4), min_size=1, max_size=4)
+)
+def test_neighbour_columns_stay_inside_pages(sizes: list[int], offsets: list[int]) -> None:
+    page = [p for p, size in enumerate(sizes) for _ in range(size)]
+    n, k = len(page), 2
+    columns = np.arange(1, 1 + k * n, dtype=np.float32).reshape(k, n)
+    before = np.array([page[:i].count(page[i]) for i in range(n)], dtype=np.int64)
+    after = np.array([page[i + 1 :].count(page[i]) for i in range(n)], dtype=np.int64)
+    dense = np.full((n, 1 + k * len(offsets)), -1, dtype=np.float32, order="F")
+    offs = np.array(offsets, dtype=np.int64)
+    assert _kernel.neighbour_columns(dense, 1, columns, offs, before, after) == dense.shape[1]
+    want = [
+        [-1.0]
+        + [
+            float(columns[j, i + off]) if 0 <= i + off < n and page[i + off] == page[i] else 0.0
+            for off in offsets
+            for j in range(k)
+        ]
+        for i in range(n)
+    ]
+    assert dense.tolist() == want
