@@ -78,7 +78,6 @@ def join_and_sample(
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
 ]: ...
-
 def neighbour_columns(
     dense: npt.NDArray[np.float32],
     col: int,

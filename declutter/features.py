@@ -5,13 +5,13 @@ How it works, in order:
 1. Each page is split into lines (:mod:`declutter.lines`). Lines that a hard-wrapping converter
    broke out of one paragraph are joined back into one *unit*; every other line is its own unit.
    Units are what the model scores; each line takes its unit's decision.
-2. A *character pass* classifies every UTF-16 code unit once through lookup tables
-   (:mod:`declutter._unicode`) and reduces per unit with cumulative sums: counts of each
+2. A *character pass*, one compiled loop (:mod:`declutter._kernel`), classifies every UTF-16
+   code unit once through lookup tables (:mod:`declutter._unicode`) and counts per unit: each
    character class, tokens, ``\\w+`` words and their shapes, special punctuation, the first and
-   last visible character, and a rolling hash of every lower-cased word. The word hashes give
+   last visible character, and a polynomial hash of every lower-cased word. The word hashes give
    the vocabulary densities (:mod:`declutter.vocabulary`), a hash of the whole unit for
    repetition, and hashed lexical features (unigrams, bigrams, first word, short whole lines).
-   There is no per-line Python loop: speed is a feature (issue 4).
+   Speed is a feature (issue 4): no Python loop runs per line or per character.
 3. A *unit pass* turns the counts into shape features, then adds context over the units of
    each page that carry words (*rows*): repetition in the page, position, blank lines around,
    neighbours' features at several offsets and windowed densities.
