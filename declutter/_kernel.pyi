@@ -86,3 +86,6 @@ def neighbour_columns(
     before: npt.NDArray[np.int64],
     after: npt.NDArray[np.int64],
 ) -> int: ...
+def encode_lines(
+    texts: list[str],
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

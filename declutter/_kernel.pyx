@@ -472,3 +472,46 @@ def neighbour_columns(
                         dense[i, c] = 0
                 c += 1
     return c
+
+
+def encode_lines(list texts):
+    """The UTF-16 code units of ``texts``, each followed by ``"\\n"``, and where the lines end.
+
+    Equal to ``"\\n".join(texts) + "\\n"`` encoded as UTF-16-LE with ``surrogatepass``: a
+    character outside the BMP becomes two surrogate units, a lone surrogate stays one unit.
+    Returns ``(cu, nl, lines)``: the code units (uint16, writable), the position of every
+    ``"\\n"`` in them (int64) and how many lines each text has (int64).
+    """
+    cdef Py_ssize_t size = 0, m = 0, n_nl = 0, p = 0, before
+    cdef str text
+    cdef Py_UCS4 ch
+    cdef uint32_t c
+    for text in texts:
+        size += 2 * len(text) + 1
+    cu_arr = np.empty(size, dtype=np.uint16)
+    nl_arr = np.empty(size, dtype=np.int64)
+    lines_arr = np.empty(len(texts), dtype=np.int64)
+    cdef uint16_t[::1] cu = cu_arr
+    cdef int64_t[::1] nl = nl_arr
+    cdef int64_t[::1] lines = lines_arr
+    for text in texts:
+        before = n_nl
+        for ch in text:
+            c = <uint32_t>ch
+            if c >= 0x10000:
+                cu[m] = 0xD800 + ((c - 0x10000) >> 10)
+                cu[m + 1] = 0xDC00 + ((c - 0x10000) & 0x3FF)
+                m += 2
+            else:
+                if c == 10:
+                    nl[n_nl] = m
+                    n_nl += 1
+                cu[m] = c
+                m += 1
+        nl[n_nl] = m
+        n_nl += 1
+        cu[m] = 10
+        m += 1
+        lines[p] = n_nl - before
+        p += 1
+    return cu_arr[:m], nl_arr[:n_nl], lines_arr

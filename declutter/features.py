@@ -193,15 +193,11 @@ _CODE = _code_table()
 _LOWER_FOLD = np.where((_CLASS[: uc.BMP] & 15) == uc.DIGIT, ord("0"), _LOWER_BMP).astype(np.uint32)
 
 
-def _encode(text: str) -> npt.NDArray[np.uint16]:
-    # UTF-16 code units index the BMP tables directly; a character outside the BMP becomes two
-    # surrogate units, classed OTHER, which is all the featurizer needs to know about it.
-    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-
-
 def _word_hashes(words: Sequence[str]) -> U64:
     """Raw hashes of the given words, computed by the same code as page words."""
-    return _kernel.word_hashes(_encode("\n".join(words) + "\n"), _CODE, _LOWER_FOLD)
+    # UTF-16 code units index the BMP tables directly; a character outside the BMP becomes two
+    # surrogate units, classed OTHER, which is all the featurizer needs to know about it.
+    return _kernel.word_hashes(_kernel.encode_lines(list(words))[0], _CODE, _LOWER_FOLD)
 
 
 VOCAB_ICON, VOCAB_UI = _kernel.VOCAB_ICON, _kernel.VOCAB_UI
@@ -331,10 +327,8 @@ def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
     spaces only. A long unit keeps its first SAMPLE_HEAD and last SAMPLE_TAIL characters, a
     space between.
     """
-    cu = _encode("\n".join(text for _, text in pieces) + "\n").copy()
-    nl = np.flatnonzero(cu == 10)
+    cu, nl, piece_lines = _kernel.encode_lines([text for _, text in pieces])
     line_len = np.diff(nl, prepend=-1) - 1
-    piece_lines = np.array([text.count("\n") + 1 for _, text in pieces], dtype=np.int64)
     line_piece = np.repeat(np.arange(len(pieces)), piece_lines)
     joins = wrap_joins(line_len, line_piece).view(np.uint8)
     cu, lengths, sampled, line_unit, unit_last_line = _kernel.join_and_sample(

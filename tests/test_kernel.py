@@ -309,3 +309,13 @@ def test_neighbour_columns_stay_inside_pages(sizes: list[int], offsets: list[int
         for i in range(n)
     ]
     assert dense.tolist() == want
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(pieces, max_size=8).map("".join), max_size=5))
+def test_encode_lines_is_utf16_with_surrogates_passed(texts: list[str]) -> None:
+    cu, nl, lines = _kernel.encode_lines(texts)
+    want = units_of("\n".join(texts) + "\n") if texts else []
+    assert cu.tolist() == want
+    assert nl.tolist() == [i for i, c in enumerate(want) if c == 10]
+    assert lines.tolist() == [text.count("\n") + 1 for text in texts]
