@@ -1,13 +1,18 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False
-"""The featurizer's character pass, compiled: one loop over a chunk's UTF-16 code units.
+"""The featurizer's loops over characters and rows, compiled (Cython).
 
-It classifies each code unit through the featurizer's code table, finds the ``\\w+`` words,
-hashes them, looks them up in the word lists and reduces everything per unit (the text between
-two ``"\\n"``) to raw counts and hashes. :mod:`declutter.features` turns those into named
-features with numpy. The tables (the code of every BMP code unit, the folded lower case, the
-word-list hash table) are built there and passed in, so that the word lists stay in
-:mod:`declutter.vocabulary`.
+- :func:`encode_lines`: pages' text into UTF-16 code units and line ends;
+- :func:`join_and_sample`: lines into units (hard-wrapped lines joined, long units sampled);
+- :class:`CharPass`: the character pass, one loop over a chunk's code units;
+- :func:`neighbour_columns`: each row's neighbours' features, inside its page.
+
+The character pass classifies each code unit through the featurizer's code table, finds the
+``\\w+`` words, hashes them, looks them up in the word lists and reduces everything per unit
+(the text between two ``"\\n"``) to raw counts and hashes. :mod:`declutter.features` turns
+those into named features with numpy. The tables (the code of every BMP code unit, the folded
+lower case, the word-list hash table) are built there and passed in, so that the word lists
+stay in :mod:`declutter.vocabulary`.
 
 Hashes, all modulo 2**32 or 2**64 and so identical on every platform:
 
@@ -62,7 +67,8 @@ cdef enum:
     C_VOCAB_UI = 2
     C_VOCAB_FUNCTION = 4
     C_VOCAB_WEB = 8
-VOCAB_ICON, VOCAB_UI, VOCAB_FUNCTION, VOCAB_WEB = C_VOCAB_ICON, C_VOCAB_UI, C_VOCAB_FUNCTION, C_VOCAB_WEB
+VOCAB_ICON, VOCAB_UI = C_VOCAB_ICON, C_VOCAB_UI
+VOCAB_FUNCTION, VOCAB_WEB = C_VOCAB_FUNCTION, C_VOCAB_WEB
 N_CODE_FIELDS = 16  # columns of the class and special count matrices (4 bits each)
 
 cdef uint16_t C_KIND_MASK = KIND_MASK
@@ -196,10 +202,10 @@ cdef class CharPass:
         Returns ``(table, unit_hash, prefix_hash, lex_rows, lex_buckets)``: the int32 count
         ``table`` of shape (units, N_COLUMNS), its first columns named by :data:`COUNTS`, then
         from CLASSES_AT and SPECIALS_AT each unit's code units (its "\\n" included) by class
-        and by special category; uint64 ``unit_hash`` and ``prefix_hash`` of shape (units,) (0 for a unit without
-        words, and for one with fewer than ``prefix_words`` words); per namespace of
-        :data:`LEX_NAMESPACES`, the unit of each occurrence (int64, ascending) and its bucket
-        (int32). Raises ``ValueError`` when ``cu`` does not end with ``"\\n"``.
+        and by special category; uint64 ``unit_hash`` and ``prefix_hash`` of shape (units,)
+        (0 for a unit without words, and for one with fewer than ``prefix_words`` words); per
+        namespace of :data:`LEX_NAMESPACES`, the unit of each occurrence (int64, ascending) and
+        its bucket (int32). Raises ``ValueError`` when ``cu`` does not end with ``"\\n"``.
         """
         cdef Py_ssize_t n = cu.shape[0]
         if n == 0 or cu[n - 1] != 10:
