@@ -54,14 +54,13 @@ class CharPass:
         hash_bits: int,
     ) -> None: ...
     def run(
-        self, cu: npt.NDArray[np.uint16]
-    ) -> tuple[
-        npt.NDArray[np.int32],
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.uint64],
-        tuple[npt.NDArray[np.int64], ...],
-        tuple[npt.NDArray[np.int32], ...],
-    ]: ...
+        self,
+        cu: npt.NDArray[np.uint16],
+        table: npt.NDArray[np.int32],
+        unit_hash: npt.NDArray[np.uint64],
+        prefix_hash: npt.NDArray[np.uint64],
+        first_unit: int = 0,
+    ) -> tuple[tuple[npt.NDArray[np.int64], ...], tuple[npt.NDArray[np.int32], ...]]: ...
 
 def join_and_sample(
     cu: npt.NDArray[np.uint16],

@@ -196,16 +196,25 @@ cdef class CharPass:
         self.prefix_words, self.max_closers = prefix_words, max_closers
         self.bucket_shift = 64 - hash_bits
 
-    def run(self, const uint16_t[::1] cu):
+    def run(
+        self,
+        const uint16_t[::1] cu,
+        int32_t[:, ::1] table,
+        uint64_t[::1] unit_hash,
+        uint64_t[::1] prefix_hash,
+        Py_ssize_t first_unit=0,
+    ):
         """Count per unit of ``cu``, code units that end with ``"\\n"`` (uint16, shape (n,)).
 
-        Returns ``(table, unit_hash, prefix_hash, lex_rows, lex_buckets)``: the int32 count
-        ``table`` of shape (units, N_COLUMNS), its first columns named by :data:`COUNTS`, then
-        from CLASSES_AT and SPECIALS_AT each unit's code units (its "\\n" included) by class
-        and by special category; uint64 ``unit_hash`` and ``prefix_hash`` of shape (units,)
-        (0 for a unit without words, and for one with fewer than ``prefix_words`` words); per
-        namespace of :data:`LEX_NAMESPACES`, the unit of each occurrence (int64, ascending) and
-        its bucket (int32). Raises ``ValueError`` when ``cu`` does not end with ``"\\n"``.
+        The units are rows ``first_unit`` on of the outputs, which must hold zeros there: the
+        int32 count ``table`` of shape (rows, N_COLUMNS), its first columns named by
+        :data:`COUNTS`, then from CLASSES_AT and SPECIALS_AT each unit's code units (its "\\n"
+        included) by class and by special category; uint64 ``unit_hash`` and ``prefix_hash``
+        of shape (rows,) (0 for a unit without words, and for one with fewer than
+        ``prefix_words`` words). Returns ``(lex_rows, lex_buckets)``: per namespace of
+        :data:`LEX_NAMESPACES`, the row of each occurrence (int64, ascending) and its bucket
+        (int32). Raises ``ValueError`` when ``cu`` does not end with ``"\\n"`` or the outputs
+        have too few rows.
         """
         cdef Py_ssize_t n = cu.shape[0]
         if n == 0 or cu[n - 1] != 10:
@@ -214,17 +223,16 @@ cdef class CharPass:
         for i in range(n):
             if cu[i] == 10:
                 n_units += 1
+        cdef Py_ssize_t rows = first_unit + n_units
+        if first_unit < 0 or table.shape[1] != N_COLUMNS or min(
+            table.shape[0], unit_hash.shape[0], prefix_hash.shape[0]
+        ) < rows:
+            raise ValueError("the outputs need N_COLUMNS columns and a row for every unit")
         cdef Py_ssize_t max_words = (n + 1) // 2
-        table_arr = np.zeros((n_units, N_COLUMNS), dtype=np.int32)
-        unit_hash_arr = np.zeros(n_units, dtype=np.uint64)
-        prefix_hash_arr = np.zeros(n_units, dtype=np.uint64)
         rows_arr = [np.empty(max_words, dtype=np.int64) for _ in range(2)]
         rows_arr += [np.empty(n_units, dtype=np.int64) for _ in range(2)]
         buckets_arr = [np.empty(len(r), dtype=np.int32) for r in rows_arr]
-        cdef int32_t[:, ::1] table = table_arr
         cdef Py_ssize_t classes_at = CLASSES_AT, specials_at = SPECIALS_AT
-        cdef uint64_t[::1] unit_hash = unit_hash_arr
-        cdef uint64_t[::1] prefix_hash = prefix_hash_arr
         cdef int64_t[::1] word_rows = rows_arr[0], bigram_rows = rows_arr[1]
         cdef int64_t[::1] first_rows = rows_arr[2], line_rows = rows_arr[3]
         cdef int32_t[::1] word_buckets = buckets_arr[0], bigram_buckets = buckets_arr[1]
@@ -236,7 +244,7 @@ cdef class CharPass:
         cdef int shift = self.bucket_shift
         cdef Py_ssize_t n_zeros = self.zeros_hash.shape[0]
         cdef Py_ssize_t s_len = self.icon_suffix_len
-        cdef Py_ssize_t unit = 0, first_vis = -1, last_vis = -1, sig, j, k
+        cdef Py_ssize_t unit = first_unit, first_vis = -1, last_vis = -1, sig, j, k
         cdef Py_ssize_t word_start = -1, wlen, words_in_unit = 0
         cdef uint16_t c, cd, prev_cd = 0
         cdef uint32_t h = 0, p = 1, sh, sp, slot
@@ -364,9 +372,6 @@ cdef class CharPass:
                 uhash, phash, words_in_unit = 0, 0, 0
         used = (n_word, n_bigram, n_first, n_line)
         return (
-            table_arr,
-            unit_hash_arr,
-            prefix_hash_arr,
             tuple(r[:m] for r, m in zip(rows_arr, used)),
             tuple(b[:m] for b, m in zip(buckets_arr, used)),
         )

@@ -254,30 +254,26 @@ def _kernel_pass() -> _kernel.CharPass:
 _CHAR_PASS = _kernel_pass()
 
 
-def _char_pass(cu: U16) -> _UnitStats:
-    """Count per unit of code units ending in newlines; see :class:`_UnitStats`."""
-    return _UnitStats(*_CHAR_PASS.run(cu))
-
-
-def _concat_stats(parts: list[_UnitStats]) -> _UnitStats:
-    if len(parts) == 1:
-        return parts[0]
-    offsets = np.cumsum([0] + [len(p.table) for p in parts[:-1]])
-    fields: dict[str, object] = {}
-    for name in _UnitStats.__dataclass_fields__:
-        values = [getattr(p, name) for p in parts]
-        if name == "lex_rows":
-            fields[name] = tuple(
-                np.concatenate([v[k] + off for v, off in zip(values, offsets, strict=True)])
-                for k in range(len(LEX_NAMESPACES))
-            )
-        elif name == "lex_buckets":
-            fields[name] = tuple(
-                np.concatenate([v[k] for v in values]) for k in range(len(LEX_NAMESPACES))
-            )
-        else:
-            fields[name] = np.concatenate(values)
-    return _UnitStats(**fields)  # type: ignore[arg-type]
+def _char_pass(chunks: Sequence[_Chunk]) -> _UnitStats:
+    """Count per unit of the chunks' code units, into one table; see :class:`_UnitStats`."""
+    n_units = sum(len(c.lengths) for c in chunks)
+    table = np.zeros((n_units, _kernel.N_COLUMNS), dtype=np.int32)
+    unit_hash = np.zeros(n_units, dtype=np.uint64)
+    prefix_hash = np.zeros(n_units, dtype=np.uint64)
+    parts = []
+    first = 0
+    for chunk in chunks:
+        parts.append(_CHAR_PASS.run(chunk.cu, table, unit_hash, prefix_hash, first))
+        first += len(chunk.lengths)
+    return _UnitStats(
+        table,
+        unit_hash,
+        prefix_hash,
+        lex_rows=tuple(np.concatenate([p[0][k] for p in parts]) for k in range(len(parts[0][0]))),
+        lex_buckets=tuple(
+            np.concatenate([p[1][k] for p in parts]) for k in range(len(parts[0][1]))
+        ),
+    )
 
 
 # --- pages into units ------------------------------------------------------------------------
@@ -483,7 +479,7 @@ def featurize(pages: Sequence[str]) -> Features:
     chunks = [_prepare(pieces) for pieces in _pieces(bodies)]
     if not chunks:
         return _empty(page_lines, len(pages))
-    stats = _concat_stats([_char_pass(c.cu) for c in chunks])
+    stats = _char_pass(chunks)
     unit_offsets = np.cumsum([0] + [len(c.lengths) for c in chunks[:-1]])
     line_unit = np.concatenate(
         [c.line_unit + off for c, off in zip(chunks, unit_offsets, strict=True)]

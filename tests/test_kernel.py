@@ -148,7 +148,11 @@ def reference(cu: list[int]) -> list[dict[str, Any]]:
 def kernel(cu: list[int]) -> list[dict[str, Any]]:
     """The kernel's output in the reference's shape."""
     array = np.array(cu, dtype=np.uint16)
-    table, unit_hash, prefix_hash, lex_rows, lex_buckets = F._CHAR_PASS.run(array)
+    n_units = cu.count(10)
+    table = np.zeros((n_units, _kernel.N_COLUMNS), dtype=np.int32)
+    unit_hash = np.zeros(n_units, dtype=np.uint64)
+    prefix_hash = np.zeros(n_units, dtype=np.uint64)
+    lex_rows, lex_buckets = F._CHAR_PASS.run(array, table, unit_hash, prefix_hash)
     assert table.shape[1] == _kernel.N_COLUMNS
     counts = table[:, : _kernel.CLASSES_AT]
     classes = table[:, _kernel.CLASSES_AT : _kernel.SPECIALS_AT]
@@ -215,8 +219,29 @@ def test_word_hash_is_the_folded_polynomial() -> None:
 
 
 def test_code_units_must_end_with_a_newline() -> None:
+    table = np.zeros((1, _kernel.N_COLUMNS), dtype=np.int32)
+    hashes = np.zeros(1, dtype=np.uint64)
     with pytest.raises(ValueError, match="newline"):
-        F._CHAR_PASS.run(np.array(units_of("no newline"), dtype=np.uint16))
+        F._CHAR_PASS.run(np.array(units_of("no newline"), dtype=np.uint16), table, hashes, hashes)
+
+
+def test_outputs_need_a_row_for_every_unit() -> None:
+    cu = np.array(units_of("a\nb\n"), dtype=np.uint16)
+    table = np.zeros((2, _kernel.N_COLUMNS), dtype=np.int32)
+    hashes = np.zeros(2, dtype=np.uint64)
+    assert F._CHAR_PASS.run(cu, table, hashes, hashes.copy())[0][0].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="row for every unit"):
+        F._CHAR_PASS.run(cu, table, hashes, hashes, first_unit=1)
+
+
+def test_units_are_written_from_the_first_unit_on() -> None:
+    cu = np.array(units_of("Hello there\n"), dtype=np.uint16)
+    table = np.zeros((3, _kernel.N_COLUMNS), dtype=np.int32)
+    unit_hash, prefix_hash = np.zeros(3, dtype=np.uint64), np.zeros(3, dtype=np.uint64)
+    rows, _ = F._CHAR_PASS.run(cu, table, unit_hash, prefix_hash, first_unit=2)
+    assert rows[0].tolist() == [2, 2] and rows[2].tolist() == [2]
+    assert table[:2].sum() == 0 and table[2, _kernel.COUNTS.index("n_words")] == 2
+    assert unit_hash[:2].tolist() == [0, 0] and unit_hash[2] != 0
 
 
 pieces = st.one_of(
