@@ -6,9 +6,9 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-
-# The row loops of the model stage and the decoder.
-KERNELS = ("_rowkernel",)
+# The featurizer's character pass and lines into units (_kernel); the row loops of the model
+# stage and the decoder (_rowkernel).
+KERNELS = ("_kernel", "_rowkernel")
 
 
 class BuildExt(build_ext):

@@ -5,13 +5,13 @@ How it works, in order:
 1. Each page is split into lines (:mod:`declutter.lines`). Lines that a hard-wrapping converter
    broke out of one paragraph are joined back into one *unit*; every other line is its own unit.
    Units are what the model scores; each line takes its unit's decision.
-2. A *character pass* classifies every UTF-16 code unit once through lookup tables
-   (:mod:`declutter._unicode`) and reduces per unit with cumulative sums: counts of each
+2. A *character pass*, one compiled loop (:mod:`declutter._kernel`), classifies every UTF-16
+   code unit once through lookup tables (:mod:`declutter._unicode`) and counts per unit: each
    character class, tokens, ``\\w+`` words and their shapes, special punctuation, the first and
-   last visible character, and a rolling hash of every lower-cased word. The word hashes give
+   last visible character, and a polynomial hash of every lower-cased word. The word hashes give
    the vocabulary densities (:mod:`declutter.vocabulary`), a hash of the whole unit for
    repetition, and hashed lexical features (unigrams, bigrams, first word, short whole lines).
-   There is no per-line Python loop: speed is a feature (issue 4).
+   Speed is a feature (issue 4): no Python loop runs per line or per character.
 3. A *unit pass* turns the counts into shape features, then adds context over the units of
    each page that carry words (*rows*): repetition in the page, position, blank lines around,
    neighbours' features at several offsets and windowed densities.
@@ -29,10 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from declutter import _kernel
 from declutter import _unicode as uc
 from declutter import vocabulary as vocab
 from declutter.lines import bodies_text, wrap_joins
-from declutter.rows import page_room, shifted, window_means
+from declutter.rows import page_room, window_means
 
 F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
@@ -73,18 +74,12 @@ REPEAT_NEAR = 3  # an exact repeat at most this many rows away is "nearby"
 EDGE_ROWS = 8  # rows from the top or bottom of a page beyond which the distance stops counting
 MAX_CLOSERS = 2  # closing quotes/brackets skipped to find how a line really ends (.")
 
-# --- hashing ---------------------------------------------------------------------------------
-_BASE = 0x01000193  # FNV-1 32-bit prime: odd, hence invertible modulo 2**32
-_INV_BASE = pow(_BASE, -1, 1 << 32)
-_MIX1 = np.uint64(0xFF51AFD7ED558CCD)  # MurmurHash3 fmix64 constants
-_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
-_SALT_UNIGRAM = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio salts keep namespaces apart
-_SALT_BIGRAM = np.uint64(0x3C6EF372FE94F82A)
-_SALT_FIRST = np.uint64(0xDAA66D2C7DDF743F)
-_SALT_LINE = np.uint64(0x78DDE6E5FD29F05C)
-_BIGRAM_MULT = np.uint64(0x2545F4914F6CDD1D)
+# --- hashing (the hash functions are the kernel's: see declutter/_kernel.pyx) ----------------
+_MIX1 = np.uint64(_kernel.MIX1)
+_MIX2 = np.uint64(_kernel.MIX2)
+_SALT_LINE = np.uint64(_kernel.SALT_LINE)
 
-# --- character categories for punctuation that matters (exclusive, one bincount) -------------
+# --- character categories for punctuation that matters (exclusive, one per character) --------
 SP_NONE, SP_TERMINAL, SP_CLOSER, SP_SEPARATOR, SP_BULLET, SP_BULLET_SEP = 0, 1, 2, 3, 4, 5
 SP_COLON, SP_COMMA, SP_CJK_FUNCTION, SP_HASH, SP_AT, SP_PIPE = 6, 7, 8, 9, 10, 11
 N_SPECIAL = 12
@@ -113,29 +108,10 @@ def _special_table() -> npt.NDArray[np.uint8]:
 
 
 _CLASS, _LOWER_BMP = uc.load_tables()
-_pow_cache: dict[str, npt.NDArray[np.uint32]] = {}
-
-
-def _powers(n: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-    """BASE**i and BASE**-i modulo 2**32 for i < n (cached, grown by doubling).
-
-    Word hashes are polynomial in 32-bit arithmetic: enough to bucket words and to compare
-    them, at half the memory traffic of 64 bits.
-    """
-    have = _pow_cache.get("base")
-    if have is None or len(have) < n:
-        size = max(n, 2 * (0 if have is None else len(have)), 1 << 12)
-        base = np.full(size, _BASE, dtype=np.uint32)
-        base[0] = 1
-        inv = np.full(size, _INV_BASE, dtype=np.uint32)
-        inv[0] = 1
-        _pow_cache["base"] = np.cumprod(base, dtype=np.uint32)
-        _pow_cache["inv"] = np.cumprod(inv, dtype=np.uint32)
-    return _pow_cache["base"], _pow_cache["inv"]
 
 
 def _mix(h: U64) -> U64:
-    """MurmurHash3's 64-bit finalizer: spreads every input bit over the high bits we bucket."""
+    """MurmurHash3's 64-bit finalizer, as the kernel computes it."""
     h = h ^ (h >> np.uint64(33))
     h = h * _MIX1
     h = h ^ (h >> np.uint64(33))
@@ -143,36 +119,13 @@ def _mix(h: U64) -> U64:
     return np.asarray(h ^ (h >> np.uint64(33)), dtype=np.uint64)
 
 
-def _bucket(h: U64, salt: np.uint64) -> I32:
-    return np.asarray(_mix(h ^ salt) >> np.uint64(64 - HASH_BITS), dtype=np.int32)
-
-
 # --- the character pass ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class _UnitStats:
-    """Per-unit counts from one character pass (rows = units, in text order)."""
+    """Per-unit counts from one character pass (rows = units, in text order); see
+    :meth:`declutter._kernel.CharPass.run`."""
 
-    classes: npt.NDArray[np.int16]  # (n, N_CLASSES) counts of each character class
-    specials: npt.NDArray[np.int16]  # (n, N_SPECIAL + 1) counts of each special category
-    n_tokens: I64
-    n_words: I64
-    word_chars: I64
-    cap_words: I64
-    allcaps_words: I64
-    digit_words: I64
-    long_words: I64
-    icon_words: I64
-    glued_icons: I64
-    ui_words: I64
-    function_words: I64
-    web_words: I64
-    md_links: I64
-    first_kind: I64  # class of the first visible character (-1 when blank)
-    first_special: I64
-    bullet_space: BoolArr  # first visible character is a bullet followed by a space
-    last_kind: I64
-    last_special: I64  # special category of the last visible non-closing character
-    ellipsis: BoolArr
+    table: I32  # (n, _kernel.N_COLUMNS): the named counts, the classes, the special categories
     unit_hash: U64  # order-free hash of the unit's words (0 when it has none)
     prefix_hash: U64  # hash of the unit's first PREFIX_WORDS words (0 when it has fewer)
     # Hashed lexical features per namespace (LEX_NAMESPACES): the unit of each occurrence
@@ -180,21 +133,34 @@ class _UnitStats:
     lex_rows: tuple[I64, ...]
     lex_buckets: tuple[I32, ...]
 
+    def count(self, name: str) -> I32:
+        """One column of the table by its name in ``_kernel.COUNTS``."""
+        return self.table[:, _COUNT_COLUMNS[name]]
 
+    @property
+    def classes(self) -> I32:
+        """(n, N_CLASSES) counts of each character class."""
+        return self.table[:, _kernel.CLASSES_AT : _kernel.CLASSES_AT + uc.N_CLASSES]
+
+    @property
+    def specials(self) -> I32:
+        """(n, N_SPECIAL + 1) counts of each special category."""
+        return self.table[:, _kernel.SPECIALS_AT : _kernel.SPECIALS_AT + N_SPECIAL + 1]
+
+
+_COUNT_COLUMNS = {name: k for k, name in enumerate(_kernel.COUNTS)}
 _WEB_WORDS = ("http", "https", "www", "com", "org", "net", "html", "php", "mailto")
 
 # One 16-bit code per character packs all the passes ask of it, so that each question is a
-# bit operation: a table lookup costs ~2 ns a character, a bit test ~0.1 ns (issue 4's profile).
-# Bits 0-3 hold the class, bits 4-7 the special category, the bits above are flags. "_" gets a
-# category of its own because it is a word character (regex \w) without being a letter or digit.
+# bit operation (the layout is the kernel's). Bits 0-3 hold the class, bits 4-7 the special
+# category, the bits above are flags. "_" gets a category of its own because it is a word
+# character (regex \w) without being a letter or digit.
 SP_UNDERSCORE = N_SPECIAL
-_KIND_MASK = 0x000F
-_SPECIAL_SHIFT = 4
-_SPECIAL_MASK = 0x00F0
-_WORD_FLAG = 1 << 8  # a \w character: letters, digits and "_"
-_VISIBLE_FLAG = 1 << 9  # neither a space nor the newline
-_UPPER_FLAG = 1 << 10
-_ITEM_FLAG = 1 << 11  # may open a list item or heading: never continues a wrapped line
+_KIND_MASK = _kernel.KIND_MASK
+_SPECIAL_SHIFT = _kernel.SPECIAL_SHIFT
+_SPECIAL_MASK = _kernel.SPECIAL_MASK
+_VISIBLE_FLAG = _kernel.VISIBLE_FLAG
+_ITEM_FLAG = _kernel.ITEM_FLAG
 _WORD_KINDS = (uc.UPPER, uc.LOWER, uc.LETTER, uc.CJK, uc.DIGIT)
 # Characters that open a list item or heading. Every character with the class and category of
 # one of them counts too, so all uncategorized symbols do, like ">": "$5 million" does not
@@ -211,9 +177,12 @@ def _code_table() -> npt.NDArray[np.uint16]:
     code = ((special << _SPECIAL_SHIFT) | kind).astype(np.uint16)
     code[np.isin(code, code[[ord(ch) for ch in _ITEM_CHARS]])] |= _ITEM_FLAG
     word = np.isin(kind, _WORD_KINDS) | (special == SP_UNDERSCORE)
-    code[word] |= _WORD_FLAG
+    code[word] |= _kernel.WORD_FLAG
     code[(kind != uc.SPACE) & (kind != uc.NEWLINE)] |= _VISIBLE_FLAG
-    code[kind == uc.UPPER] |= _UPPER_FLAG
+    code[kind == uc.UPPER] |= _kernel.UPPER_FLAG
+    code[kind == uc.SPACE] |= _kernel.SPACE_FLAG
+    code[special == SP_CLOSER] |= _kernel.CLOSER_FLAG
+    code[(special == SP_BULLET) | (special == SP_BULLET_SEP)] |= _kernel.BULLET_FLAG
     return np.asarray(code, dtype=np.uint16)
 
 
@@ -224,71 +193,16 @@ _CODE = _code_table()
 _LOWER_FOLD = np.where((_CLASS[: uc.BMP] & 15) == uc.DIGIT, ord("0"), _LOWER_BMP).astype(np.uint32)
 
 
-@dataclass(frozen=True)
-class _Scan:
-    """UTF-16 code units of a text classified once, with its units, words and word hashes."""
-
-    cu: npt.NDArray[np.uint16]
-    code: U16
-    starts: I64  # first code unit of each unit
-    ends: I64  # the "\n" closing each unit
-    ws: I64  # word starts
-    we: I64  # word ends (exclusive)
-    prefix: npt.NDArray[np.uint32]  # prefix sums of lower-cased code units times BASE**i
-    raw: U64  # position-independent polynomial hash of each lower-cased word
-
-
-def _encode(text: str) -> npt.NDArray[np.uint16]:
-    # UTF-16 code units index the BMP tables directly; a character outside the BMP becomes two
-    # surrogate units, classed OTHER, which is all the featurizer needs to know about it.
-    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-
-
-def _scan(cu: U16, code: U16) -> _Scan:
-    """Units and words of code units that end with a newline."""
-    n = len(cu)
-    isword = (code & _WORD_FLAG) > 0
-    ends = np.flatnonzero(cu == 10)
-    starts = np.empty(len(ends), dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    # Words: maximal runs of \w characters (Python's definition, as the WCXB metric uses).
-    edge = isword[1:] != isword[:-1]
-    ws = np.flatnonzero(edge & isword[1:]) + 1
-    if isword[0]:
-        ws = np.concatenate([[0], ws])
-    we = np.flatnonzero(edge & isword[:-1]) + 1  # the last unit is "\n": words end before it
-    pw, pinv = _powers(n + 1)
-    prefix = np.zeros(n + 1, dtype=np.uint32)
-    np.cumsum(_LOWER_FOLD[cu] * pw[:n], dtype=np.uint32, out=prefix[1:])
-    raw = ((prefix[we] - prefix[ws]) * pinv[ws]).astype(np.uint64)
-    return _Scan(cu, code, starts, ends, ws, we, prefix, raw)
-
-
 def _word_hashes(words: Sequence[str]) -> U64:
     """Raw hashes of the given words, computed by the same code as page words."""
-    cu = _encode("\n".join(words) + "\n")
-    return _scan(cu, _CODE[cu]).raw
+    # UTF-16 code units index the BMP tables directly; a character outside the BMP becomes two
+    # surrogate units, classed OTHER, which is all the featurizer needs to know about it.
+    return _kernel.word_hashes(_kernel.encode_lines(list(words))[0], _CODE, _LOWER_FOLD)
 
 
-VOCAB_ICON, VOCAB_UI, VOCAB_FUNCTION, VOCAB_WEB = 1, 2, 4, 8
+VOCAB_ICON, VOCAB_UI = _kernel.VOCAB_ICON, _kernel.VOCAB_UI
+VOCAB_FUNCTION, VOCAB_WEB = _kernel.VOCAB_FUNCTION, _kernel.VOCAB_WEB
 _VOCAB_SLOT_BITS = 16  # 65,536 slots for ~700 words: each word finds one of its two slots free
-# Per-unit counts of per-word flags travel packed in one uint64 per word, a field of
-# _FIELD_BITS bits per flag: a unit has at most SAMPLE_LIMIT / 2 words, so fields never carry.
-_FIELD_BITS = 7
-assert (SAMPLE_LIMIT + 1) // 2 < 1 << _FIELD_BITS
-_F_CAP, _F_ALLCAPS, _F_DIGIT, _F_LONG, _F_GLUED, _F_ICON, _F_UI, _F_FUNCTION, _F_WEB = range(9)
-_FIELD_ONE = np.array([1 << (_FIELD_BITS * k) for k in range(9)], dtype=np.uint64)
-_FIELD_MASK = np.uint64((1 << _FIELD_BITS) - 1)
-# The four word-list fields of a word, indexed by its VOCAB_* bits.
-_VOCAB_FIELDS = np.zeros(16, dtype=np.uint64)
-for _bit, _fld in (
-    (VOCAB_ICON, _F_ICON),
-    (VOCAB_UI, _F_UI),
-    (VOCAB_FUNCTION, _F_FUNCTION),
-    (VOCAB_WEB, _F_WEB),
-):
-    _VOCAB_FIELDS[(np.arange(16) & _bit) > 0] += _FIELD_ONE[_fld]
 
 
 def _vocab_slots(mixed: U64) -> tuple[U64, U64]:
@@ -316,193 +230,50 @@ def _vocab_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
     return keys, bits
 
 
-def _vocab_flags(raw: U64, mixed: U64) -> npt.NDArray[np.uint8]:
-    """Which word lists each word is in (VOCAB_* bits); ``mixed`` is ``_mix(raw)``."""
-    s1, s2 = _vocab_slots(mixed)
-    raw32 = raw.astype(np.uint32)
-    found1 = _VOCAB_KEYS[s1] == raw32
-    found2 = _VOCAB_KEYS[s2] == raw32
-    out = np.where(found1, _VOCAB_BITS[s1], 0)
-    return np.where(found2 & ~found1, _VOCAB_BITS[s2], out).astype(np.uint8)
-
-
-def _char_pass(cu: U16, code: U16) -> _UnitStats:
-    """Count per unit of code units ending in newlines; see :class:`_UnitStats`."""
-    sc = _scan(cu, code)
-    cu, code, starts, ends, ws, we, prefix, raw = (
-        sc.cu,
-        sc.code,
-        sc.starts,
-        sc.ends,
-        sc.ws,
-        sc.we,
-        sc.prefix,
-        sc.raw,
+def _kernel_pass() -> _kernel.CharPass:
+    keys, bits = _vocab_tables()
+    # The hash of "0" * n at index n: a word of digits only hashes like that (digits are folded
+    # before hashing). Words longer than 64 are compared with the last entry.
+    zeros = np.concatenate([[np.uint64(0)], _word_hashes(["0" * n for n in range(1, 65)])])
+    return _kernel.CharPass(
+        _CODE,
+        _LOWER_FOLD,
+        keys,
+        bits,
+        zeros.astype(np.uint64),
+        int(_word_hashes([vocab.ICON_SUFFIX])[0]),
+        len(vocab.ICON_SUFFIX),
+        long_word=LONG_WORD,
+        short_unit_words=SHORT_UNIT_WORDS,
+        prefix_words=PREFIX_WORDS,
+        max_closers=MAX_CLOSERS,
+        hash_bits=HASH_BITS,
     )
-    n_units = len(ends)
-    unit_lo = np.searchsorted(ws, starts)
-    unit_hi = np.searchsorted(ws, ends)
-    wlen = we - ws
 
-    # Uppercase letters per word. Counts wrap at 2**16, but differences stay exact: no word is
-    # that long once units are sampled (SAMPLE_LIMIT).
-    upper_cs = np.zeros(len(cu) + 1, dtype=np.uint16)
-    np.cumsum((code & _UPPER_FLAG) > 0, dtype=np.uint16, out=upper_cs[1:])
-    n_upper = upper_cs[we] - upper_cs[ws]
-    # A word of digits only hashes like "0" * length: digits are folded before hashing.
-    is_digits = raw == _ZEROS_HASH[np.minimum(wlen, len(_ZEROS_HASH) - 1)]
-    suffix = len(vocab.ICON_SUFFIX)
-    glued_start = np.maximum(we - suffix, 0)
-    _, pinv = _powers(len(cu) + 1)
-    suffix_hash = ((prefix[we] - prefix[glued_start]) * pinv[glued_start]).astype(np.uint64)
-    mixed = _mix(raw)
-    flags = _vocab_flags(raw, mixed)
 
-    # Class counts per unit with one bincount; special characters are rare, counted apart.
-    unit_of = np.repeat(np.arange(n_units, dtype=np.int64), ends - starts + 1)
-    kind = code & _KIND_MASK
-    # int16 is enough: a sampled unit has at most SAMPLE_LIMIT characters.
-    classes = np.bincount(unit_of * uc.N_CLASSES + kind, minlength=n_units * uc.N_CLASSES).astype(
-        np.int16
-    )
-    special = (code & _SPECIAL_MASK) >> _SPECIAL_SHIFT
-    at = np.flatnonzero(special)
-    specials = np.bincount(
-        unit_of[at] * (N_SPECIAL + 1) + special[at], minlength=n_units * (N_SPECIAL + 1)
-    ).astype(np.int16)
+_CHAR_PASS = _kernel_pass()
 
-    # First and last visible characters by binary search over the visible positions.
-    visible = (code & _VISIBLE_FLAG) > 0
-    vis = np.flatnonzero(visible)
-    vis_lo = np.searchsorted(vis, starts)
-    vis_hi = np.searchsorted(vis, ends)
-    blank = vis_hi == vis_lo
-    vis_ext = np.append(vis, 0)  # blank units index past the end harmlessly
-    first_c = np.where(blank, 0, vis_ext[vis_lo])
-    last_i = np.where(blank, len(vis), vis_hi - 1)
-    last = vis_ext[last_i]
-    # The last visible character that is not a closing quote or bracket ('He said "yes."').
-    sig_i = last_i.copy()
-    for _ in range(MAX_CLOSERS):
-        closer = ~blank & (special[vis_ext[sig_i]] == SP_CLOSER) & (sig_i > vis_lo)
-        sig_i = np.where(closer, sig_i - 1, sig_i)
-    last_c = vis_ext[sig_i]
-    tok = np.flatnonzero(visible[1:] & ~visible[:-1]) + 1
-    if visible[0]:
-        tok = np.concatenate([[0], tok])
-    n_tokens = np.searchsorted(tok, ends) - np.searchsorted(tok, starts)
-    brackets = np.flatnonzero(cu == ord("]"))
-    links = brackets[cu[np.minimum(brackets + 1, len(cu) - 1)] == ord("(")]
 
-    mixed_cs = np.zeros(len(ws) + 1, dtype=np.uint64)
-    np.cumsum(mixed, out=mixed_cs[1:])
-    n_words = unit_hi - unit_lo
-    word_unit = np.repeat(np.arange(n_units, dtype=np.int64), n_words)
-
-    # Lexical features: unigrams, in-unit bigrams, the first word, and short units whole.
-    same_unit = word_unit[1:] == word_unit[:-1]
-    bigram = raw[:-1][same_unit] * _BIGRAM_MULT + raw[1:][same_unit]
-    has_words = n_words > 0
-    short = has_words & (n_words <= SHORT_UNIT_WORDS)
-    unit_hash = mixed_cs[unit_hi] - mixed_cs[unit_lo]
-    long_enough = n_words >= PREFIX_WORDS
-    prefix_end = np.minimum(unit_lo + PREFIX_WORDS, unit_hi)
-    prefix_hash = np.where(long_enough, mixed_cs[prefix_end] - mixed_cs[unit_lo], 0)
-    lex_rows = (
-        word_unit,
-        word_unit[1:][same_unit],
-        np.flatnonzero(has_words),
-        np.flatnonzero(short),
-    )
-    lex_buckets = (
-        _bucket(raw, _SALT_UNIGRAM),
-        _bucket(bigram, _SALT_BIGRAM),
-        _bucket(raw[unit_lo[has_words]], _SALT_FIRST),
-        _bucket(unit_hash[short], _SALT_LINE),
-    )
-    first_special = np.where(blank, SP_NONE, special[first_c].astype(np.int64))
-    # Per-unit sums of per-word flags with one cumulative sum (see _FIELD_BITS).
-    packed = _VOCAB_FIELDS[flags]
-    for fld, hit in (
-        (_F_CAP, kind[ws] == uc.UPPER),
-        (_F_ALLCAPS, (n_upper == wlen) & (wlen >= 2)),
-        (_F_DIGIT, is_digits),
-        (_F_LONG, wlen >= LONG_WORD),
-        (_F_GLUED, (wlen > suffix) & (suffix_hash == _ICON_SUFFIX_HASH)),
-    ):
-        packed += hit * _FIELD_ONE[fld]
-    packed_cs = np.zeros(len(ws) + 1, dtype=np.uint64)
-    np.cumsum(packed, out=packed_cs[1:])
-    sums = packed_cs[unit_hi] - packed_cs[unit_lo]
-
-    def count(fld: int) -> I64:
-        return np.asarray((sums >> np.uint64(_FIELD_BITS * fld)) & _FIELD_MASK, dtype=np.int64)
-
-    classes = classes.reshape(n_units, uc.N_CLASSES)
-    specials = specials.reshape(n_units, N_SPECIAL + 1)
-    # Words are the runs of word characters, so their total length is a count of classes.
-    word_chars = classes[:, list(_WORD_KINDS)].sum(axis=1, dtype=np.int64)
-    word_chars += specials[:, SP_UNDERSCORE]
+def _char_pass(chunks: Sequence[_Chunk]) -> _UnitStats:
+    """Count per unit of the chunks' code units, into one table; see :class:`_UnitStats`."""
+    n_units = sum(len(c.lengths) for c in chunks)
+    table = np.zeros((n_units, _kernel.N_COLUMNS), dtype=np.int32)
+    unit_hash = np.zeros(n_units, dtype=np.uint64)
+    prefix_hash = np.zeros(n_units, dtype=np.uint64)
+    parts = []
+    first = 0
+    for chunk in chunks:
+        parts.append(_CHAR_PASS.run(chunk.cu, table, unit_hash, prefix_hash, first))
+        first += len(chunk.lengths)
     return _UnitStats(
-        classes=classes,
-        specials=specials,
-        n_tokens=n_tokens,
-        n_words=n_words,
-        word_chars=word_chars,
-        cap_words=count(_F_CAP),
-        allcaps_words=count(_F_ALLCAPS),
-        digit_words=count(_F_DIGIT),
-        long_words=count(_F_LONG),
-        icon_words=count(_F_ICON),
-        glued_icons=count(_F_GLUED),
-        ui_words=count(_F_UI),
-        function_words=count(_F_FUNCTION),
-        web_words=count(_F_WEB),
-        md_links=np.searchsorted(links, ends) - np.searchsorted(links, starts),
-        first_kind=np.where(blank, -1, kind[first_c].astype(np.int64)),
-        first_special=first_special,
-        bullet_space=~blank
-        & ((first_special == SP_BULLET) | (first_special == SP_BULLET_SEP))
-        & (kind[np.minimum(first_c + 1, len(cu) - 1)] == uc.SPACE),
-        last_kind=np.where(blank, -1, kind[last].astype(np.int64)),
-        last_special=np.where(blank, SP_NONE, special[last_c].astype(np.int64)),
-        ellipsis=~blank
-        & (
-            (cu[last_c] == ord("…"))
-            | ((cu[last_c] == ord(".")) & (cu[np.maximum(last_c - 1, 0)] == ord(".")))
+        table,
+        unit_hash,
+        prefix_hash,
+        lex_rows=tuple(np.concatenate([p[0][k] for p in parts]) for k in range(len(parts[0][0]))),
+        lex_buckets=tuple(
+            np.concatenate([p[1][k] for p in parts]) for k in range(len(parts[0][1]))
         ),
-        unit_hash=unit_hash,
-        prefix_hash=prefix_hash.astype(np.uint64),
-        lex_rows=lex_rows,
-        lex_buckets=lex_buckets,
     )
-
-
-_VOCAB_KEYS, _VOCAB_BITS = _vocab_tables()
-_ZEROS_HASH = _word_hashes(["0" * n for n in range(1, 65)])
-_ZEROS_HASH = np.concatenate([[np.uint64(0)], _ZEROS_HASH])  # index = word length
-_ICON_SUFFIX_HASH = _word_hashes([vocab.ICON_SUFFIX])[0]
-
-
-def _concat_stats(parts: list[_UnitStats]) -> _UnitStats:
-    if len(parts) == 1:
-        return parts[0]
-    offsets = np.cumsum([0] + [len(p.n_words) for p in parts[:-1]])
-    fields: dict[str, object] = {}
-    for name in _UnitStats.__dataclass_fields__:
-        values = [getattr(p, name) for p in parts]
-        if name == "lex_rows":
-            fields[name] = tuple(
-                np.concatenate([v[k] + off for v, off in zip(values, offsets, strict=True)])
-                for k in range(len(LEX_NAMESPACES))
-            )
-        elif name == "lex_buckets":
-            fields[name] = tuple(
-                np.concatenate([v[k] for v in values]) for k in range(len(LEX_NAMESPACES))
-            )
-        else:
-            fields[name] = np.concatenate(values)
-    return _UnitStats(**fields)  # type: ignore[arg-type]
 
 
 # --- pages into units ------------------------------------------------------------------------
@@ -513,7 +284,6 @@ class _Chunk:
     """Code units of some pages' units (wrapped lines joined, long units sampled)."""
 
     cu: npt.NDArray[np.uint16]
-    code: U16
     lengths: I64  # true character length of each unit
     sampled: I64  # length of each unit as featurized
     line_unit: I64  # chunk-local unit of each line
@@ -547,49 +317,21 @@ def _pieces(bodies: Sequence[str | None]) -> Iterator[list[tuple[int, str]]]:
 
 
 def _prepare(pieces: list[tuple[int, str]]) -> _Chunk:
-    """Join hard-wrapped lines into units and sample long units, all in numpy."""
-    cu = _encode("\n".join(text for _, text in pieces) + "\n").copy()
-    nl = np.flatnonzero(cu == 10)
-    line_start = np.concatenate([[0], nl[:-1] + 1])
-    line_len = nl - line_start
-    piece_lines = np.array([text.count("\n") + 1 for _, text in pieces], dtype=np.int64)
+    """Join hard-wrapped lines into units and sample long units (see _kernel.join_and_sample).
+
+    A list item or heading never continues the line before it, and neither does a line of
+    spaces only. A long unit keeps its first SAMPLE_HEAD and last SAMPLE_TAIL characters, a
+    space between.
+    """
+    cu, nl, piece_lines = _kernel.encode_lines([text for _, text in pieces])
+    line_len = np.diff(nl, prepend=-1) - 1
     line_piece = np.repeat(np.arange(len(pieces)), piece_lines)
-    joins = wrap_joins(line_len, line_piece)
-    if joins.any():
-        # A list item or heading never continues the line before it, and neither does a line
-        # of spaces only. The look-ahead stays inside the next line: past it lies another
-        # line, or another page of the batch.
-        vis = np.flatnonzero(_CODE[cu] & _VISIBLE_FLAG)
-        nxt = np.flatnonzero(joins) + 1
-        at = np.searchsorted(vis, line_start[nxt])
-        first = vis[np.minimum(at, len(vis) - 1)]
-        inside = (at < len(vis)) & (first < nl[nxt])
-        joins[nxt - 1] &= inside & ((_CODE[cu[first]] & _ITEM_FLAG) == 0)
-        cu[nl[joins]] = ord(" ")
-    line_unit = np.zeros(len(nl), dtype=np.int64)
-    np.cumsum(~joins[:-1], out=line_unit[1:])
-    unit_end = nl[~joins]
-    unit_start = np.concatenate([[0], unit_end[:-1] + 1])
-    lengths = unit_end - unit_start
-    sampled = lengths
-    long = lengths > SAMPLE_LIMIT
-    if long.any():
-        # Keep a long unit's first SAMPLE_HEAD and last SAMPLE_TAIL characters, a space between.
-        head_end = unit_start[long] + SAMPLE_HEAD
-        tail_start = unit_end[long] - SAMPLE_TAIL
-        cu[head_end - 1] = ord(" ")
-        # Alternating kept and dropped runs: [0, head_end), [head_end, tail_start), ...
-        bounds = np.empty(2 * len(head_end) + 2, dtype=np.int64)
-        bounds[0], bounds[-1] = 0, len(cu)
-        bounds[1:-1:2], bounds[2:-1:2] = head_end, tail_start
-        runs = np.diff(bounds)
-        keep = np.repeat(np.arange(len(runs)) % 2 == 0, runs)
-        cu = cu[keep]
-        sampled = np.where(long, SAMPLE_HEAD + SAMPLE_TAIL, lengths)
+    joins = wrap_joins(line_len, line_piece).view(np.uint8)
+    cu, lengths, sampled, line_unit, unit_last_line = _kernel.join_and_sample(
+        cu, nl, joins, _CODE, SAMPLE_LIMIT, SAMPLE_HEAD, SAMPLE_TAIL
+    )
     pages = np.array([page for page, _ in pieces], dtype=np.int64)
-    unit_page = pages[line_piece[np.flatnonzero(~joins)]]
-    # Classified once the text is final: sampled away, a character costs nothing.
-    return _Chunk(cu, _CODE[cu], lengths, sampled, line_unit, unit_page)
+    return _Chunk(cu, lengths, sampled, line_unit, pages[line_piece[unit_last_line]])
 
 
 # --- feature names ---------------------------------------------------------------------------
@@ -716,12 +458,9 @@ def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:
 
 def _fill_context(dense: F32, f: dict[str, F32], before: I64, after: I64) -> None:
     """Write the neighbour and window columns of ``dense`` (after the base columns)."""
-    col = len(BASE_FEATURES)
-    # Column-major, like dense: blocks are copied into it without a transpose.
-    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES]).T
-    for off in NEIGHBOUR_OFFSETS:
-        dense[:, col : col + len(NEIGHBOUR_FEATURES)] = shifted(neighbours, off, before, after, 0.0)
-        col += len(NEIGHBOUR_FEATURES)
+    neighbours = np.stack([f[name] for name in NEIGHBOUR_FEATURES])
+    offsets = np.array(NEIGHBOUR_OFFSETS, dtype=np.int64)
+    col = _kernel.neighbour_columns(dense, len(BASE_FEATURES), neighbours, offsets, before, after)
     windowed = np.stack([f[name] for name in WINDOW_FEATURES], axis=1)
     means = window_means(windowed, WINDOWS, before, after)
     for half in WINDOWS:
@@ -740,7 +479,7 @@ def featurize(pages: Sequence[str]) -> Features:
     chunks = [_prepare(pieces) for pieces in _pieces(bodies)]
     if not chunks:
         return _empty(page_lines, len(pages))
-    stats = _concat_stats([_char_pass(c.cu, c.code) for c in chunks])
+    stats = _char_pass(chunks)
     unit_offsets = np.cumsum([0] + [len(c.lengths) for c in chunks[:-1]])
     line_unit = np.concatenate(
         [c.line_unit + off for c, off in zip(chunks, unit_offsets, strict=True)]
@@ -786,8 +525,8 @@ def _unit_pass(
     page_lines: I64,
 ) -> Features:
     n_pages = len(page_lines) - 1
-    blank_unit = st.first_kind < 0
-    is_row = st.n_words > 0
+    blank_unit = st.count("first_kind") < 0
+    is_row = st.count("n_words") > 0
     rows = np.flatnonzero(is_row)
     unit_row = np.full(len(is_row), -1, dtype=np.int64)
     unit_row[rows] = np.arange(len(rows))
@@ -798,6 +537,7 @@ def _unit_pass(
     unit_lengths = lengths
     st = _select_rows(st, rows)
     lengths, scale, n_phys = lengths[rows], scale[rows], n_phys[rows]
+    n_words = st.count("n_words")
     c = st.classes.astype(np.float32)
 
     def r(a: npt.ArrayLike) -> F32:
@@ -805,8 +545,8 @@ def _unit_pass(
 
     # Counts of sampled units are scaled to their true length; shares need no scaling.
     visible = c[:, uc.UPPER :].sum(axis=1) - c[:, uc.NEWLINE]
-    words = (st.n_words * scale).astype(np.float32)
-    tokens = (st.n_tokens * scale).astype(np.float32)
+    words = (n_words * scale).astype(np.float32)
+    tokens = (st.count("n_tokens") * scale).astype(np.float32)
     cjk = c[:, uc.CJK]
     text_units = words + (0.5 * cjk * scale).astype(np.float32)
     sp = st.specials.astype(np.float32)
@@ -825,44 +565,45 @@ def _unit_pass(
     f["frac_symbol"] = r(_safe_div(c[:, uc.SYMBOL], visible))
     f["frac_other"] = r(_safe_div(c[:, uc.OTHER] + c[:, uc.PRIVATE], visible))
     f["has_private_use"] = r(c[:, uc.PRIVATE] > 0)
-    f["mean_word_len"] = r(_safe_div(st.word_chars, st.n_words) / 10)
-    f["mean_token_len"] = r(_safe_div(visible, st.n_tokens) / 10)
-    f["frac_cap_words"] = r(_safe_div(st.cap_words, st.n_words))
-    f["frac_allcaps_words"] = r(_safe_div(st.allcaps_words, st.n_words))
-    f["frac_digit_words"] = r(_safe_div(st.digit_words, st.n_words))
-    f["frac_long_words"] = r(_safe_div(st.long_words, st.n_words))
-    f["icon_density"] = r(_safe_div(st.icon_words + st.glued_icons, st.n_words))
-    f["has_glued_icon"] = r(st.glued_icons > 0)
-    f["ui_density"] = r(_safe_div(st.ui_words, st.n_words))
-    f["has_ui_word"] = r(st.ui_words > 0)
-    f["function_density"] = r(_safe_div(st.function_words, st.n_words))
+    f["mean_word_len"] = r(_safe_div(st.count("word_chars"), n_words) / 10)
+    f["mean_token_len"] = r(_safe_div(visible, st.count("n_tokens")) / 10)
+    f["frac_cap_words"] = r(_safe_div(st.count("cap_words"), n_words))
+    f["frac_allcaps_words"] = r(_safe_div(st.count("allcaps_words"), n_words))
+    f["frac_digit_words"] = r(_safe_div(st.count("digit_words"), n_words))
+    f["frac_long_words"] = r(_safe_div(st.count("long_words"), n_words))
+    f["icon_density"] = r(_safe_div(st.count("icon_words") + st.count("glued_icons"), n_words))
+    f["has_glued_icon"] = r(st.count("glued_icons") > 0)
+    f["ui_density"] = r(_safe_div(st.count("ui_words"), n_words))
+    f["has_ui_word"] = r(st.count("ui_words") > 0)
+    f["function_density"] = r(_safe_div(st.count("function_words"), n_words))
     f["cjk_function_density"] = r(_safe_div(sp[:, SP_CJK_FUNCTION], cjk))
-    f["web_density"] = r(_safe_div(st.web_words, st.n_words))
-    last = st.last_special
+    f["web_density"] = r(_safe_div(st.count("web_words"), n_words))
+    last = st.count("last_special")
     f["ends_terminal"] = r(last == SP_TERMINAL)
     f["ends_colon"] = r(last == SP_COLON)
     f["ends_comma"] = r(last == SP_COMMA)
-    last_kind = st.last_kind
+    last_kind = st.count("last_kind")
     f["ends_word"] = r((last_kind >= uc.UPPER) & (last_kind <= uc.CJK))
     f["ends_digit"] = r(last_kind == uc.DIGIT)
     f["ends_closer"] = r(last == SP_CLOSER)
-    f["ends_ellipsis"] = r(st.ellipsis)
-    first_kind = st.first_kind
+    f["ends_ellipsis"] = r(st.count("ellipsis"))
+    first_kind = st.count("first_kind")
     f["starts_upper"] = r(first_kind == uc.UPPER)
     f["starts_lower"] = r(first_kind == uc.LOWER)
     f["starts_digit"] = r(first_kind == uc.DIGIT)
-    f["starts_bullet"] = r(st.bullet_space)
-    f["starts_hash"] = r(st.first_special == SP_HASH)
-    f["starts_pipe"] = r(st.first_special == SP_PIPE)
+    bullet_space = st.count("bullet_space") > 0
+    f["starts_bullet"] = r(bullet_space)
+    f["starts_hash"] = r(st.count("first_special") == SP_HASH)
+    f["starts_pipe"] = r(st.count("first_special") == SP_PIPE)
     f["starts_punct_symbol"] = r(
-        ((first_kind == uc.PUNCT) | (first_kind == uc.SYMBOL)) & ~st.bullet_space
+        ((first_kind == uc.PUNCT) | (first_kind == uc.SYMBOL)) & ~bullet_space
     )
     f["log_sentences"] = r(np.log1p(sp[:, SP_TERMINAL] * scale))
     separators = sp[:, SP_SEPARATOR] + sp[:, SP_BULLET_SEP] + sp[:, SP_PIPE]
-    f["separators_per_token"] = r(_safe_div(separators, st.n_tokens))
-    f["commas_per_word"] = r(_safe_div(sp[:, SP_COMMA], st.n_words))
+    f["separators_per_token"] = r(_safe_div(separators, st.count("n_tokens")))
+    f["commas_per_word"] = r(_safe_div(sp[:, SP_COMMA], n_words))
     f["colons"] = r(np.minimum(sp[:, SP_COLON] * scale, 3) / 3)
-    f["links_per_word"] = r(_safe_div(st.md_links, st.n_words))
+    f["links_per_word"] = r(_safe_div(st.count("md_links"), n_words))
     f["has_at"] = r(sp[:, SP_AT] > 0)
     f["log_wrapped_lines"] = r(np.log(np.maximum(n_phys, 1)))
 
@@ -885,10 +626,10 @@ def _unit_pass(
     nearest = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
     nearest[order[1:]] = gap
     nearest[order[:-1]] = np.minimum(nearest[order[:-1]], gap)
-    f["repeats_nearby"] = (nearest <= REPEAT_NEAR).astype(np.float32)
     # Which copy comes first matters for repeats far apart (a headline, then the same headline
     # in a "most read" list) but not for a card's twin lines: nearby copies are all "not first".
     f["first_occurrence"] = (first_occurrence & (nearest > REPEAT_NEAR)).astype(np.float32)
+    f["repeats_nearby"] = (nearest <= REPEAT_NEAR).astype(np.float32)
     prev_same = np.zeros(len(rows), dtype=bool)
     prev_same[1:] = (key[1:] == key[:-1]) & (page[1:] == page[:-1])
     f["same_as_previous"] = prev_same.astype(np.float32)
@@ -943,7 +684,8 @@ def _unit_pass(
     page_mean_units = _safe_div(page_sum_units, np.diff(page_rows))[page]
     f["units_minus_page_mean"] = f["log_units"] - page_mean_units
 
-    assert len(f) == len(BASE_FEATURES), "BASE_FEATURES out of step with the code"
+    if tuple(f) != BASE_FEATURES:  # names and columns in the same order, or no features
+        raise RuntimeError("BASE_FEATURES out of step with the columns computed")
     dense = np.empty((len(rows), N_FEATURES), dtype=np.float32, order="F")
     for k, name in enumerate(BASE_FEATURES):
         dense[:, k] = f[name]

@@ -34,6 +34,17 @@ def test_feature_names_match_columns() -> None:
     assert len(set(FEATURE_NAMES)) == N_FEATURES
 
 
+def test_base_feature_names_must_follow_the_columns_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from declutter import features as F
+
+    swapped = (F.BASE_FEATURES[1], F.BASE_FEATURES[0], *F.BASE_FEATURES[2:])
+    monkeypatch.setattr(F, "BASE_FEATURES", swapped)
+    with pytest.raises(RuntimeError, match="BASE_FEATURES"):
+        featurize(["One line of text."])
+
+
 def test_rows_are_lines_with_words() -> None:
     features = featurize(["Words here\n\n* * *\nmore words\n"])
     assert features.line_rows.tolist() == [0, -1, -1, 1]
