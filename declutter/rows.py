@@ -1,7 +1,8 @@
-"""Row arithmetic within pages: neighbours and window means that never cross a page edge.
+"""Row arithmetic within pages: rooms and window means that never cross a page edge.
 
 The rows of several pages lie end to end; page ``p`` is ``page_rows[p]:page_rows[p + 1]``. The
-featurizer uses these for neighbour features, :mod:`declutter.context` for its columns.
+featurizer uses these for its windowed means (its neighbour columns and the context stage's
+columns are compiled loops: :mod:`declutter._kernel`, :mod:`declutter._rowkernel`).
 """
 
 from __future__ import annotations
@@ -31,24 +32,6 @@ def page_room(page_rows: I64) -> tuple[I64, I64]:
     before = i - page_rows[page]
     after = page_rows[page + 1] - i - 1
     return before, after
-
-
-def shifted(values: F32, offset: int, before: I64, after: I64, fill: float) -> F32:
-    """Each row's value ``offset`` rows away (``fill`` beyond its page).
-
-    ``values`` has one row per row: shape (n,), or (n, k) for k columns at once.
-    """
-    n = len(values)
-    out = np.full_like(values, fill, dtype=np.float32)  # same memory order as values
-    if offset > 0:
-        out[: max(n - offset, 0)] = values[offset:]
-        out[after < offset] = fill
-    elif offset < 0:
-        out[-offset:] = values[: max(n + offset, 0)]
-        out[before < -offset] = fill
-    else:
-        out[:] = values
-    return out
 
 
 def window_means(

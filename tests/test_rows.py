@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from declutter.rows import page_room, shifted, window_means
+from declutter.rows import page_room, window_means
 
 PAGE_ROWS = np.array([0, 3, 3, 5])  # pages of 3, 0 and 2 rows
 
@@ -15,14 +15,6 @@ def test_page_room_counts_rows_before_and_after_within_the_page() -> None:
     before, after = page_room(PAGE_ROWS)
     assert before.tolist() == [0, 1, 2, 0, 1]
     assert after.tolist() == [2, 1, 0, 1, 0]
-
-
-def test_shifted_fills_beyond_the_page() -> None:
-    before, after = page_room(PAGE_ROWS)
-    values = np.arange(5, dtype=np.float32)
-    assert shifted(values, 1, before, after, -1.0).tolist() == [1, 2, -1, 4, -1]
-    assert shifted(values, -2, before, after, -1.0).tolist() == [-1, -1, 0, -1, -1]
-    assert shifted(values, 9, before, after, -1.0).tolist() == [-1] * 5
 
 
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.integers(0, 4))
@@ -39,14 +31,10 @@ def test_window_means_are_the_plain_means_inside_each_page(sizes: list[int], hal
     np.testing.assert_allclose(got, np.array(expected, dtype=np.float32), rtol=1e-5, atol=1e-6)
 
 
-def test_columns_at_once_equal_one_column_at_a_time() -> None:
+def test_window_means_of_columns_at_once_equal_one_column_at_a_time() -> None:
     before, after = page_room(PAGE_ROWS)
     values = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     together = window_means(values, [1], before, after)[1]
     for k in range(3):
         alone = window_means(values[:, k], [1], before, after)[1]
         assert np.array_equal(together[:, k], alone)
-        assert np.array_equal(
-            shifted(values, -1, before, after, 0.0)[:, k],
-            shifted(values[:, k], -1, before, after, 0.0),
-        )
