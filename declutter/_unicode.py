@@ -98,8 +98,8 @@ def _serialize(classes: npt.NDArray[np.uint8], lower: npt.NDArray[np.uint16]) ->
 
 
 def load_tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]:
-    """Load the shipped tables, read as package data through ``importlib.resources`` (so a
-    zipped install works); regenerated in memory if the file is missing."""
+    """Load the shipped tables, read as package data through ``importlib.resources``;
+    regenerated in memory if the file is missing."""
     try:
         raw = zlib.decompress(
             importlib.resources.files("declutter").joinpath(TABLE_NAME).read_bytes()

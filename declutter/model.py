@@ -233,8 +233,8 @@ def sha256_file(path: Path) -> str:
 
 def shipped_model() -> Traversable:
     """The shipped model as package data (``declutter.models``, read through
-    ``importlib.resources``, so a zipped install works), or ``models/`` beside the package in a
-    source checkout that is not installed."""
+    ``importlib.resources``, which may hand it over from an archive), or ``models/`` beside the
+    package in a source checkout that is not installed."""
     try:
         return importlib.resources.files("declutter.models") / DEFAULT_MODEL_NAME
     except ModuleNotFoundError:
@@ -262,7 +262,7 @@ def load_model(path: str | Path | None = None) -> LineModel:
     modification time and size are unchanged.
     """
     resource = shipped_model() if path is None else Path(path)
-    # A shipped model inside a zipped install cannot change while the process runs.
+    # A shipped model inside an archive cannot change while the process runs.
     key = _file_key(resource) if isinstance(resource, Path) else (str(resource),)
     if key is not None and key in _cache:
         return _cache[key]
