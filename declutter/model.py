@@ -297,12 +297,16 @@ def _as_file(resource: Traversable) -> Iterator[Path]:
 
 
 def _recorded_sha256(model: Traversable) -> str | None:
-    name = DEFAULT_MODEL_NAME + ".sha256"
+    name = model.name + ".sha256"
     try:
         if isinstance(model, Path):
-            record = model.with_name(model.name + ".sha256").read_text("ascii")
+            record = model.with_name(name).read_text("ascii")
         else:
-            record = importlib.resources.files("declutter.models").joinpath(name).read_text("ascii")
+            # Beside it in its container (zipfile.Path and the like have a parent).
+            parent = getattr(model, "parent", None)
+            if parent is None:
+                return None
+            record = parent.joinpath(name).read_text("ascii")
         return record.split()[0]
     except (OSError, IndexError, UnicodeDecodeError):
         return None

@@ -1190,7 +1190,7 @@ def case_folder() -> Iterator[Path]:
 
 
 def test_the_suite_is_big_enough() -> None:
-    assert len(CASES) + len(SIGNAL_CASES) + 1 >= 100  # +1: the archived-model test
+    assert len(CASES) + len(SIGNAL_CASES) + 1 >= 100  # +1: the archived-model tests
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -1284,11 +1284,27 @@ def test_shipped_model_loads_from_a_resource_inside_an_archive(
     from declutter import model as model_module
 
     archive = tmp_path / "declutter.zip"
+    shipped = model_module.default_model_path()
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(model_module.default_model_path(), "declutter/models/default.joblib")
+        zf.write(shipped, "declutter/models/default.joblib")
+        zf.write(f"{shipped}.sha256", "declutter/models/default.joblib.sha256")
     entry = zipfile.Path(archive, "declutter/models/default.joblib")
     monkeypatch.setattr(model_module, "shipped_model", lambda: entry)
     loaded = model_module.load_model()
-    assert "council" in declutter.Cleaner(loaded).clean(
-        "The council voted on Tuesday to extend the line.\n"
-    )
+    text = "The council voted on Tuesday to extend the line.\n"
+    assert "council" in declutter.Cleaner(loaded).clean(text)
+
+
+def test_shipped_model_in_an_archive_is_checked_against_its_sha256(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from declutter import model as model_module
+
+    archive = tmp_path / "declutter.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(model_module.default_model_path(), "declutter/models/default.joblib")
+        zf.writestr("declutter/models/default.joblib.sha256", "0" * 64 + "  default.joblib\n")
+    entry = zipfile.Path(archive, "declutter/models/default.joblib")
+    monkeypatch.setattr(model_module, "shipped_model", lambda: entry)
+    with pytest.raises(declutter.ModelError, match="sha256"):
+        model_module.load_model()
