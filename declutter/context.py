@@ -55,18 +55,23 @@ CONTEXT_DENSE = (
 # around them: these columns are the neighbours' mean score times "is repeated nearby".
 REPEAT_FLAGS = ("repeats_nearby", "same_start_nearby")
 REPEAT_WINDOW = 2  # half-width of that neighbours' mean
+# The row kernel's columns after the logit, its neighbours and its window means: the highest
+# neighbours, where the page's likely content lies, and the page's summary of the logits.
+_ROW_SUMMARY = (
+    f"logit_max_before_{MAX_REACH}",
+    f"logit_max_after_{MAX_REACH}",
+    "content_words_before",
+    "content_words_after",
+    "page_mean_logit",
+    "page_share_positive",
+    "logit_minus_page_max",
+)
 CONTEXT_NAMES: tuple[str, ...] = (
     "logit",
     *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
     *(f"logit~{w}" for w in CONTEXT_WINDOWS),
+    *_ROW_SUMMARY,
     *(
-        f"logit_max_before_{MAX_REACH}",
-        f"logit_max_after_{MAX_REACH}",
-        "content_words_before",
-        "content_words_after",
-        "page_mean_logit",
-        "page_share_positive",
-        "logit_minus_page_max",
         "in_main_region",
         "log_rows_to_main_region",
         "main_region_share",
@@ -218,21 +223,16 @@ def topical(z: F32, words: PageWords) -> F32:
 
 # The columns the row kernel computes in one pass, in its order (see
 # _rowkernel.context_columns): the logit, its neighbours, window means (also the one the
-# repeat columns use), the highest neighbours, where the page's likely content lies, and the
-# page's summary of the logits.
+# repeat columns use), then _ROW_SUMMARY.
 _WINDOW_HALVES = (*CONTEXT_WINDOWS, REPEAT_WINDOW)
 _ROW_COLUMNS = (
     "logit",
     *(f"logit@{off:+d}" for off in CONTEXT_OFFSETS),
     *(f"logit~{half}" for half in _WINDOW_HALVES),
-    f"logit_max_before_{MAX_REACH}",
-    f"logit_max_after_{MAX_REACH}",
-    "content_words_before",
-    "content_words_after",
-    "page_mean_logit",
-    "page_share_positive",
-    "logit_minus_page_max",
+    *_ROW_SUMMARY,
 )
+_KERNEL_OFFSETS = np.array(CONTEXT_OFFSETS, dtype=np.int64)
+_KERNEL_HALVES = np.array(_WINDOW_HALVES, dtype=np.int64)
 
 
 def context_columns(
@@ -254,8 +254,8 @@ def context_columns(
         z,
         sigmoid(z) * features.row_words,  # expected content words of each row
         features.page_rows,
-        np.array(CONTEXT_OFFSETS, dtype=np.int64),
-        np.array(_WINDOW_HALVES, dtype=np.int64),
+        _KERNEL_OFFSETS,
+        _KERNEL_HALVES,
         MAX_REACH,
         OUTSIDE_LOGIT,
         LOGIT_CLIP,
@@ -290,12 +290,9 @@ def context_columns(
             np.stack([interact[name] for name in PAGE_INTERACTIONS]),
             typed,
         )
-        # The kernel's order: every type's probability, then each type times each interaction.
-        names = (
-            *(f"p_{t}" for t in PAGE_TYPES),
-            *(f"p_{t}*{name}" for t in PAGE_TYPES for name in PAGE_INTERACTIONS),
-        )
-        cols.update(zip(names, typed, strict=True))
+        # PAGE_CONTEXT_NAMES is the kernel's order: every type's probability, then each type
+        # times each interaction.
+        cols.update(zip(PAGE_CONTEXT_NAMES, typed, strict=True))
     return cols
 
 

@@ -101,6 +101,14 @@ def clean_partition(
             yield None if t is None else next(cleaned)
 
 
+def _with_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.RecordBatch:
+    """``batch`` with column ``name`` replaced by ``values``, or appended when it has none."""
+    names = batch.schema.names
+    if name in names:
+        return batch.set_column(names.index(name), name, values)
+    return batch.append_column(name, values)
+
+
 def clean_arrow(
     batches: Iterable[pa.RecordBatch],
     column: str = "text",
@@ -122,12 +130,7 @@ def clean_arrow(
             list(clean_partition(texts, model_path, threshold, SPARK_BATCH, smoothing)),
             type=pa.string(),
         )
-        target = output_column or column
-        names = batch.schema.names
-        if target in names:
-            yield batch.set_column(names.index(target), target, cleaned)
-        else:
-            yield batch.append_column(target, cleaned)
+        yield _with_column(batch, output_column or column, cleaned)
 
 
 def clean_dataframe(
@@ -349,13 +352,8 @@ def clean_arrow_sites(
             for k, result in zip(chunk, results, strict=True):
                 cleaned[k] = result.text
         names = [n for n in batch.schema.names if n not in (SITE, DIGEST, PAGES, COUNTS)]
-        batch = batch.select(names)
-        target = output_column or column
         array = pa.array(cleaned, type=pa.string())
-        if target in names:
-            yield batch.set_column(names.index(target), target, array)
-        else:
-            yield batch.append_column(target, array)
+        yield _with_column(batch.select(names), output_column or column, array)
 
 
 # --- files ----------------------------------------------------------------------------------------
