@@ -1274,6 +1274,20 @@ def test_signal_cleans_up(sig: int, code: int, args: list[str], case_folder: Pat
 
 
 # --- package data through importlib.resources: a model that is not a plain file ------------------
+def _ship_model_in_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sha256_record: str
+) -> None:
+    """Make the shipped model an entry of a zip archive, its sha256 record beside it."""
+    from declutter import model as model_module
+
+    archive = tmp_path / "declutter.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(model_module.default_model_path(), "declutter/models/default.joblib")
+        zf.writestr("declutter/models/default.joblib.sha256", sha256_record)
+    entry = zipfile.Path(archive, "declutter/models/default.joblib")
+    monkeypatch.setattr(model_module, "shipped_model", lambda: entry)
+
+
 def test_shipped_model_loads_from_a_resource_inside_an_archive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1281,16 +1295,9 @@ def test_shipped_model_loads_from_a_resource_inside_an_archive(
     # a file; it is read through as_file and checked against its sha256 all the same. (The code
     # itself no longer imports from a zip: its compiled kernels are extension modules, which
     # Python loads from files only.)
-    from declutter import model as model_module
-
-    archive = tmp_path / "declutter.zip"
-    shipped = model_module.default_model_path()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(shipped, "declutter/models/default.joblib")
-        zf.write(f"{shipped}.sha256", "declutter/models/default.joblib.sha256")
-    entry = zipfile.Path(archive, "declutter/models/default.joblib")
-    monkeypatch.setattr(model_module, "shipped_model", lambda: entry)
-    loaded = model_module.load_model()
+    record = Path(f"{declutter.model.default_model_path()}.sha256").read_text("ascii")
+    _ship_model_in_archive(tmp_path, monkeypatch, record)
+    loaded = declutter.model.load_model()
     text = "The council voted on Tuesday to extend the line.\n"
     assert "council" in declutter.Cleaner(loaded).clean(text)
 
@@ -1298,13 +1305,6 @@ def test_shipped_model_loads_from_a_resource_inside_an_archive(
 def test_shipped_model_in_an_archive_is_checked_against_its_sha256(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from declutter import model as model_module
-
-    archive = tmp_path / "declutter.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(model_module.default_model_path(), "declutter/models/default.joblib")
-        zf.writestr("declutter/models/default.joblib.sha256", "0" * 64 + "  default.joblib\n")
-    entry = zipfile.Path(archive, "declutter/models/default.joblib")
-    monkeypatch.setattr(model_module, "shipped_model", lambda: entry)
+    _ship_model_in_archive(tmp_path, monkeypatch, "0" * 64 + "  default.joblib\n")
     with pytest.raises(declutter.ModelError, match="sha256"):
-        model_module.load_model()
+        declutter.model.load_model()
