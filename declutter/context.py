@@ -93,7 +93,6 @@ PAGE_CONTEXT_NAMES: tuple[str, ...] = (
     *(f"p_{t}" for t in PAGE_TYPES),
     *(f"p_{t}*{col}" for t in PAGE_TYPES for col in PAGE_INTERACTIONS),
 )
-_FEATURE_INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
 REGION_SCALE = 100  # main-region scores are summed as integers (exact) in 1/100 word units
 # Distances to the main region are capped: past 50 rows (a screenful or two) farther says
 # little. A page without a main region has every row at the cap; before, they were at the
@@ -271,9 +270,9 @@ def context_columns(
     cols["topical"] = topical(z, words)
     cols["shared_words"] = words.shared
     for name in CONTEXT_DENSE:
-        cols[name] = features.dense[:, _FEATURE_INDEX[name]]
+        cols[name] = features.column(name)
     for flag in REPEAT_FLAGS:
-        cols[f"logit~{REPEAT_WINDOW}*{flag}"] = near * features.dense[:, _FEATURE_INDEX[flag]]
+        cols[f"logit~{REPEAT_WINDOW}*{flag}"] = near * features.column(flag)
     if page_proba is not None:
         after = np.empty(n, dtype=np.float32)
         _rowkernel.after_region(region.inside.view(np.uint8), features.page_rows, after)

@@ -422,6 +422,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + PAGE_FEATURES
 )
 N_FEATURES = len(FEATURE_NAMES)
+_FEATURE_INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
 
 
 @dataclass(frozen=True)
@@ -448,6 +449,11 @@ class Features:
     @property
     def n_rows(self) -> int:
         return int(self.dense.shape[0])
+
+    def column(self, name: str) -> F32:
+        """The dense column named ``name`` (of :data:`FEATURE_NAMES`), shape ``(n_rows,)``;
+        ``KeyError`` for other names."""
+        return self.dense[:, _FEATURE_INDEX[name]]
 
 
 def _safe_div(a: npt.ArrayLike, b: npt.ArrayLike) -> F32:

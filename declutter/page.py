@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from declutter import _rowkernel
-from declutter.features import FEATURE_NAMES, Features
+from declutter.features import Features
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -36,7 +36,6 @@ UNKNOWN_PAGE_TYPE = -1  # the code of a page without a known type (training data
 # context.CONTEXT_NAMES, plus "after_main_region": the row lies after the page's main region).
 PAGE_INTERACTIONS = ("logit", "in_main_region", "after_main_region", "log_rows_to_main_region")
 
-_INDEX = {name: k for k, name in enumerate(FEATURE_NAMES)}
 # Dense line features averaged over a page's rows, each row weighing its words.
 _PAGE_MEANS = (
     "ends_terminal",
@@ -86,7 +85,6 @@ def page_stage_features(
     content times its words.
     """
     out = np.empty((len(features.page_rows) - 1, len(PAGE_STAGE_NAMES)), dtype=np.float32)
-    dense = features.dense
     _rowkernel.page_stage_features(
         z,
         1.0 / (1.0 + np.exp(-z.astype(np.float64))),
@@ -94,8 +92,8 @@ def page_stage_features(
         np.ascontiguousarray(inside).view(np.uint8),
         region_share,
         shared_words,
-        np.stack([dense[:, _INDEX[name]] for name in _PAGE_MEANS]),
-        np.stack([dense[:, _INDEX[name]] for name in _ROW_MEANS]),
+        np.stack([features.column(name) for name in _PAGE_MEANS]),
+        np.stack([features.column(name) for name in _ROW_MEANS]),
         features.page_rows,
         out,
     )
